@@ -21,8 +21,8 @@ public static class ConsoleProgress
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         await console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                     new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                     new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx => result = await work(new LiveBars(ctx)));
         return result;
     }
@@ -34,19 +34,25 @@ public static class ConsoleProgress
     sealed class LiveBars(ProgressContext ctx) : IProgress<ProgressUpdate>
     {
         readonly Lock gate = new();
-        readonly Dictionary<string, ProgressTask> bars = [];
+        readonly Dictionary<string, (ProgressTask Bar, Stopwatch Clock, long FirstDone)> bars = [];
 
         public void Report(ProgressUpdate u)
         {
             lock (gate)
             {
-                if (!bars.TryGetValue(u.Task, out var bar))
-                    bars[u.Task] = bar = ctx.AddTask(u.Task, maxValue: Math.Max(1, u.Total));
-                if (u.Total > 0) bar.MaxValue = u.Total;
-                bar.Value = u.Done;
+                if (!bars.TryGetValue(u.Task, out var state))
+                    bars[u.Task] = state = (ctx.AddTask(Markup.Escape(u.Task), maxValue: Math.Max(1, u.Total)), Stopwatch.StartNew(), u.Done);
+                if (u.Total > 0) state.Bar.MaxValue = u.Total;
+                state.Bar.Value = u.Done;
+                // Rate over this session only (a resumed run starts at FirstDone).
+                double rate = (u.Done - state.FirstDone) / Math.Max(state.Clock.Elapsed.TotalSeconds, 1e-9);
+                string of = u.Total > 0 ? $"/{u.Total}" : "";
+                state.Bar.Description = Markup.Escape($"{u.Task}  {Format(u.Done, u.Unit)}{of} {u.Unit}  {Format((long)rate, u.Unit)} {u.Unit}/s");
             }
         }
     }
+
+    static string Format(long value, string unit) => unit == "bytes" && value >= 1 << 20 ? $"{value / (double)(1 << 20):F1}Mi" : value.ToString();
 
     sealed class PlainLines : IProgress<ProgressUpdate>
     {

@@ -1,0 +1,121 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Datasets;
+
+/// <summary>
+/// The shifted images of one dataset, made in batches as tensors on the compute device (no files).
+/// Positions are pixel offsets (y, x) of the patch's top-left corner (kind patch) or of the crop
+/// window (kind crop), on a grid with the given stride, enumerated y-major.
+/// </summary>
+public sealed class ShiftDataset : IDisposable
+{
+    static readonly double[] ImageNetMean = [0.485, 0.456, 0.406];
+    static readonly double[] ImageNetStd = [0.229, 0.224, 0.225];
+
+    readonly Device device;
+    // kind patch: canvas [3,S,S], patch colour [3,h,w] and alpha/255 [1,h,w], all float64 for the study's arithmetic.
+    readonly Tensor? canvas, patchRgb, patchAlpha;
+    // kind crop: the resized source, 8-bit values as float32 [3,R,R].
+    readonly Tensor? cropSource;
+    readonly Tensor mean, std;
+
+    public DatasetConfig Config { get; }
+    public int Stride { get; }
+    /// <summary>Offsets along each axis, in pixels: 0, stride, 2*stride, ... up to the room there is.</summary>
+    public IReadOnlyList<int> Offsets { get; }
+    public int Rows => Offsets.Count;
+    public int Cols => Offsets.Count;
+    public int Count => Rows * Cols;
+    public int ImageSize => Config.Canvas.Size;
+    /// <summary>Source files as read: file name in the config and full path.</summary>
+    public IReadOnlyList<(string File, string Path)> Sources { get; }
+
+    public (int Y, int X) PositionAt(int index) => (Offsets[index / Cols], Offsets[index % Cols]);
+
+    public static ShiftDataset Open(DatasetConfig config, string dataDir, int? stride = null, Device? device = null)
+    {
+        int step = stride ?? config.Stride;
+        if (step < 1) throw new ShiftBenchException($"--stride {step} is invalid: use 1 or more");
+        return new ShiftDataset(config, dataDir, step, device ?? CPU);
+    }
+
+    ShiftDataset(DatasetConfig config, string dataDir, int stride, Device device)
+    {
+        Config = config;
+        Stride = stride;
+        this.device = device;
+        Offsets = Enumerable.Range(0, config.Room / stride + 1).Select(i => i * stride).ToList();
+        Sources = config.SourceFiles.Select(f => (f, SourceImage.Locate(dataDir, f))).ToList();
+        int size = config.Canvas.Size;
+
+        using (var scope = NewDisposeScope())
+        {
+            if (config.Kind == DatasetConfig.PatchKind)
+            {
+                var patchSpec = config.Patch!;
+                using var raw = SourceImage.LoadRgba(Sources[0].Path);
+                var patch = SourceImage.Resize8Bit(raw, patchSpec.Size, patchSpec.Size).to(ScalarType.Float64);
+                patchRgb = patch[..3].to(device).MoveToOuterDisposeScope();
+                patchAlpha = (patch[3..4] / 255.0).to(device).MoveToOuterDisposeScope();
+                Tensor background = config.Canvas.Image is null
+                    ? tensor(config.Canvas.Color!.Select(c => (double)c).ToArray(), ScalarType.Float64).view(3, 1, 1).expand(3, size, size)
+                    : SourceImage.Resize8Bit(SourceImage.LoadRgba(Sources[1].Path), size, size)[..3].to(ScalarType.Float64);
+                canvas = background.contiguous().to(device).MoveToOuterDisposeScope();
+            }
+            else
+            {
+                int side = config.Resize!.Value;
+                using var raw = SourceImage.LoadRgba(Sources[0].Path);
+                cropSource = SourceImage.Resize8Bit(raw, side, side)[..3].contiguous().to(device).MoveToOuterDisposeScope();
+            }
+            mean = tensor(ImageNetMean, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
+            std = tensor(ImageNetStd, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>The exact 8-bit image (values 0..255 as float32 [3,S,S]) seen at pixel offset (y, x).</summary>
+    public Tensor Render8Bit(int y, int x)
+    {
+        int room = Config.Room;
+        if (y < 0 || x < 0 || y > room || x > room)
+            throw new ShiftBenchException($"position {y},{x} is outside dataset '{Config.Name}': y and x must be within 0..{room}");
+        using var scope = NewDisposeScope();
+        Tensor image;
+        if (cropSource is not null)
+        {
+            image = cropSource[.., y..(y + ImageSize), x..(x + ImageSize)].clone();
+        }
+        else
+        {
+            int h = (int)patchRgb!.shape[1], w = (int)patchRgb.shape[2];
+            var full = canvas!.clone();
+            var region = full[.., y..(y + h), x..(x + w)];
+            // The study's compositing: a*patch + (1-a)*canvas in float64, truncated to 8-bit.
+            var composite = (patchAlpha! * patchRgb + (1.0 - patchAlpha!) * region).floor();
+            region.copy_(composite);
+            image = full.to(ScalarType.Float32);
+        }
+        return image.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Normalised network input for positions [start, start+count): float32 [count,3,S,S] on the device.</summary>
+    public Tensor Batch(int start, int count)
+    {
+        using var scope = NewDisposeScope();
+        var images = new Tensor[count];
+        for (int i = 0; i < count; i++)
+        {
+            var (y, x) = PositionAt(start + i);
+            images[i] = Render8Bit(y, x);
+        }
+        var batch = stack(images).div_(255f).sub_(mean).div_(std);
+        return batch.MoveToOuterDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        canvas?.Dispose(); patchRgb?.Dispose(); patchAlpha?.Dispose(); cropSource?.Dispose();
+        mean.Dispose(); std.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Datasets;
+
+/// <summary>Reading source images and resizing them exactly as the study did.</summary>
+public static class SourceImage
+{
+    /// <summary>Finds a source file in the data directory; missing files name the directory and the fix.</summary>
+    public static string Locate(string dataDir, string file)
+    {
+        string path = Path.IsPathRooted(file) ? file : Path.Combine(dataDir, file);
+        if (!File.Exists(path))
+            throw new ShiftBenchException($"source image {path} is missing: put {file} in the data directory (--data-dir, $SHIFTBENCH_DATA or data/), or run `shiftbench fetch`");
+        return path;
+    }
+
+    /// <summary>Loads an image as float32 [4, H, W] (RGBA, 0..255) on the CPU.</summary>
+    public static Tensor LoadRgba(string path)
+    {
+        Image<Rgba32> image;
+        try { image = Image.Load<Rgba32>(path); }
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or IOException or NotSupportedException)
+        {
+            throw new ShiftBenchException($"source image {path} cannot be read ({e.Message.Split('\n')[0]}); give a PNG or JPEG file");
+        }
+        using (image)
+        {
+            var bytes = new byte[image.Width * image.Height * 4];
+            image.CopyPixelDataTo(bytes);
+            using var hwc = tensor(bytes, [image.Height, image.Width, 4], ScalarType.Byte);
+            return hwc.permute(2, 0, 1).to(ScalarType.Float32).contiguous();
+        }
+    }
+
+    /// <summary>
+    /// Bilinear resize with half-pixel centres and no antialiasing (OpenCV's INTER_LINEAR, PyTorch's
+    /// interpolate(align_corners=False, antialias=False)), rounded to 8-bit values (kept as float32).
+    /// </summary>
+    public static Tensor Resize8Bit(Tensor chw, int height, int width)
+    {
+        if (chw.shape[1] == height && chw.shape[2] == width) return chw.clone();
+        using var scope = NewDisposeScope();
+        var resized = nn.functional.interpolate(chw.unsqueeze(0), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)
+            .squeeze(0).round().clamp(0, 255);
+        return resized.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Writes an 8-bit RGB image given as [3, H, W] values 0..255.</summary>
+    public static void SavePng(Tensor chw8, string path)
+    {
+        using var hwc = chw8.to(ScalarType.Byte).permute(1, 2, 0).contiguous().cpu();
+        var bytes = hwc.data<byte>().ToArray();
+        using var image = Image.LoadPixelData<Rgb24>(bytes, (int)chw8.shape[2], (int)chw8.shape[1]);
+        image.SaveAsPng(path);
+    }
+}

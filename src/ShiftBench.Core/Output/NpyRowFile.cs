@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ShiftBench.Output;
+
+/// <summary>
+/// A 2-D float32 .npy file of known shape [rows, cols], written row block by row block at any offset, so
+/// a run can resume by rewriting only unfinished rows. The header is NumPy's format 1.0.
+/// </summary>
+public sealed class NpyRowFile : IDisposable
+{
+    readonly FileStream stream;
+    readonly long headerLength;
+    public long Rows { get; }
+    public long Cols { get; }
+
+    NpyRowFile(FileStream stream, long headerLength, long rows, long cols)
+    {
+        this.stream = stream; this.headerLength = headerLength; Rows = rows; Cols = cols;
+    }
+
+    public static byte[] Header(string descr, params long[] shape)
+    {
+        string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}";
+        int unpadded = 10 + dict.Length + 1;
+        int total = (unpadded + 63) / 64 * 64;
+        var header = new byte[total];
+        header[0] = 0x93;
+        Encoding.ASCII.GetBytes("NUMPY").CopyTo(header, 1);
+        header[6] = 1; header[7] = 0;
+        BitConverter.GetBytes((ushort)(total - 10)).CopyTo(header, 8);
+        Encoding.ASCII.GetBytes(dict.PadRight(total - 11)).CopyTo(header, 10);
+        header[^1] = (byte)'\n';
+        return header;
+    }
+
+    /// <summary>Creates the file with its full size, or reopens one of the same shape to continue it.</summary>
+    public static NpyRowFile OpenOrCreate(string path, long rows, long cols, bool keepExisting)
+    {
+        byte[] header = Header("<f4", rows, cols);
+        long length = header.Length + rows * cols * sizeof(float);
+        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        bool reuse = keepExisting && stream.Length == length && StartsWith(stream, header);
+        if (!reuse)
+        {
+            stream.SetLength(0);
+            stream.Write(header);
+            stream.SetLength(length);
+        }
+        return new NpyRowFile(stream, header.Length, rows, cols);
+    }
+
+    /// <summary>Opens an existing 2-D float32 .npy file for reading rows.</summary>
+    public static NpyRowFile OpenRead(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var prefix = new byte[10];
+        stream.ReadExactly(prefix);
+        var header = new byte[BitConverter.ToUInt16(prefix, 8)];
+        stream.ReadExactly(header);
+        string text = Encoding.ASCII.GetString(header);
+        string shape = text[(text.IndexOf("'shape': (", StringComparison.Ordinal) + 10)..];
+        var dims = shape[..shape.IndexOf(')')].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+        if (!text.Contains("'<f4'") || dims.Length != 2)
+            throw new InvalidDataException($"{path} is not a 2-D float32 .npy file");
+        return new NpyRowFile(stream, prefix.Length + header.Length, dims[0], dims[1]);
+    }
+
+    static bool StartsWith(FileStream stream, byte[] header)
+    {
+        var existing = new byte[header.Length];
+        stream.Position = 0;
+        return stream.Read(existing) == header.Length && existing.AsSpan().SequenceEqual(header);
+    }
+
+    public void WriteRows(long firstRow, ReadOnlySpan<float> values)
+    {
+        if (values.Length % Cols != 0 || firstRow + values.Length / Cols > Rows)
+            throw new ArgumentOutOfRangeException(nameof(values), "rows do not fit the file");
+        stream.Position = headerLength + firstRow * Cols * sizeof(float);
+        stream.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    public void ReadRows(long firstRow, Span<float> destination)
+    {
+        stream.Position = headerLength + firstRow * Cols * sizeof(float);
+        stream.ReadExactly(MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>Forces written rows to disk before the run records them as done.</summary>
+    public void Flush() => stream.Flush(flushToDisk: true);
+
+    public void Dispose() => stream.Dispose();
+}

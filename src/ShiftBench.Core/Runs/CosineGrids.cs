@@ -1,0 +1,70 @@
+using ShiftBench.Output;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Runs;
+
+/// <summary>Cosine similarity of every position's feature vector against anchor positions.</summary>
+public static class CosineGrids
+{
+    const long ChunkBytes = 64L << 20;
+
+    /// <summary>Reads a [positions, dim] feature file in chunks; returns one [rows, cols] grid per anchor.</summary>
+    public static double[][,] Compute(string featuresPath, int rows, int cols, IReadOnlyList<Anchor> anchors)
+    {
+        using var file = NpyRowFile.OpenRead(featuresPath);
+        long dim = file.Cols;
+        using var scope = NewDisposeScope();
+        var anchorRows = new float[anchors.Count * dim];
+        for (int a = 0; a < anchors.Count; a++)
+            file.ReadRows(anchors[a].Row * cols + anchors[a].Col, anchorRows.AsSpan((int)(a * dim), (int)dim));
+        var anchorUnit = Unit(tensor(anchorRows, [anchors.Count, dim]));
+
+        var grids = anchors.Select(_ => new double[rows, cols]).ToArray();
+        int chunk = (int)Math.Max(1, Math.Min(rows * cols, ChunkBytes / (dim * sizeof(float))));
+        var buffer = new float[chunk * dim];
+        for (int start = 0; start < rows * cols; start += chunk)
+        {
+            int count = Math.Min(chunk, rows * cols - start);
+            file.ReadRows(start, buffer.AsSpan(0, (int)(count * dim)));
+            using var inner = NewDisposeScope();
+            var similarity = Unit(tensor(buffer, [count, dim])[..count]).matmul(anchorUnit.t()).to(ScalarType.Float64).contiguous();
+            var values = similarity.data<double>().ToArray();
+            for (int i = 0; i < count; i++)
+                for (int a = 0; a < anchors.Count; a++)
+                    grids[a][(start + i) / cols, (start + i) % cols] = values[i * anchors.Count + a];
+        }
+        return grids;
+    }
+
+    /// <summary>Rows scaled to unit length in float64 (a zero vector stays zero, as in F.normalize).</summary>
+    static Tensor Unit(Tensor rows) => nn.functional.normalize(rows.to(ScalarType.Float64), p: 2, dim: 1, eps: 1e-12);
+}
+
+/// <summary>Target-class softmax probability and top-1 class per position, from the stored logits.</summary>
+public static class ClassGrid
+{
+    public static (double[,] Probability, long[] Top1) Compute(string logitsPath, int rows, int cols, int targetClass)
+    {
+        var grids = new double[rows, cols];
+        var top1 = new long[rows * cols];
+        using var file = NpyRowFile.OpenRead(logitsPath);
+        int classes = (int)file.Cols, chunk = 1024;
+        var buffer = new float[chunk * classes];
+        for (int start = 0; start < rows * cols; start += chunk)
+        {
+            int count = Math.Min(chunk, rows * cols - start);
+            file.ReadRows(start, buffer.AsSpan(0, count * classes));
+            using var scope = NewDisposeScope();
+            var logits = tensor(buffer, [chunk, classes])[..count];
+            var probability = nn.functional.softmax(logits, 1)[.., targetClass].to(ScalarType.Float64).contiguous().data<double>().ToArray();
+            var best = logits.argmax(1).contiguous().data<long>().ToArray();
+            for (int i = 0; i < count; i++)
+            {
+                grids[(start + i) / cols, (start + i) % cols] = probability[i];
+                top1[start + i] = best[i];
+            }
+        }
+        return (grids, top1);
+    }
+}

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using ShiftBench.Output;
+using ShiftBench.Report;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Runs;
+
+/// <summary>
+/// One run: every position of a dataset through one network, features of the chosen layers stored,
+/// then cosine grids against the anchors and the target-class grid written (see README "Output layout").
+/// Unfinished state lives in RUN/.partial (row files and progress.json); finished files are renamed
+/// into place and run.json is written last, so `complete: true` means every file is whole.
+/// </summary>
+public static class ExperimentRunner
+{
+    const string PartialFolder = ".partial";
+    const string ProgressFile = "progress.json";
+
+    public static RunResult Run(RunRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
+    {
+        var total = Stopwatch.StartNew();
+        var timings = new RunTimings();
+        var entry = request.Model;
+        var layers = ResolveLayers(entry, request.Layers);
+        if (request.BatchSize < 1) throw new ShiftBenchException($"--batch-size {request.BatchSize} is invalid: use 1 or more");
+        bool wantsClass = layers.Contains(ModelEntry.ClassLayer);
+        if (wantsClass && request.Dataset.TargetClass is null)
+            throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
+
+        using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device);
+        var anchors = Anchors.Parse(request.AnchorSpecs, dataset.Offsets);
+        string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? ModelLoader.Sha256(wp) : "";
+        var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: ModelLoader.Sha256(s.Path))).ToList();
+
+        string runDir = request.RunDirectory;
+        string partialDir = Path.Combine(runDir, PartialFolder);
+        EnsureWritable(runDir, request.OutRoot);
+        string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
+
+        if (request.Resume && ReadRunJson(runDir) is { } previous && previous["complete"]?.GetValue<bool>() == true
+            && previous["fingerprint"]?.GetValue<string>() == fingerprint)
+            return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
+
+        int done = request.Resume ? ReadProgress(partialDir, fingerprint) : 0;
+        if (done == 0 && Directory.Exists(partialDir)) Directory.Delete(partialDir, recursive: true);
+        Directory.CreateDirectory(partialDir);
+        File.Delete(Path.Combine(runDir, "run.json"));
+
+        var load = Stopwatch.StartNew();
+        using var model = ModelLoader.Load(entry, request.Weights, request.Device);
+        // Taps only for stored layers; logits (fc) are the model output and always kept for class/top1.
+        var tapped = entry.Taps.Where(t => layers.Contains(t.Name)).ToList();
+        using var taps = new FeatureTaps(model, tapped);
+        timings.LoadSeconds = load.Elapsed.TotalSeconds;
+
+        int positions = dataset.Count;
+        int stopAt = Math.Min(positions, request.MaxPositions ?? positions);
+        var files = new Dictionary<string, NpyRowFile>();
+        int computedHere = 0;
+        var loop = Stopwatch.StartNew();
+        try
+        {
+            progress?.Report(new ProgressUpdate(Describe(request), done, stopAt, "images"));
+            for (int start = done; start < stopAt; start += request.BatchSize)
+            {
+                cancel.ThrowIfCancellationRequested();
+                int count = Math.Min(request.BatchSize, stopAt - start);
+                using var scope = NewDisposeScope();
+                var phase = Stopwatch.StartNew();
+                var batch = dataset.Batch(start, count);
+                timings.DataSeconds += phase.Elapsed.TotalSeconds;
+
+                phase.Restart();
+                Dictionary<string, Tensor> outputs;
+                using (no_grad())
+                {
+                    var logits = model.call(batch);
+                    outputs = taps.Take();
+                    outputs[ModelEntry.LogitsLayer] = logits.to(ScalarType.Float32);
+                    foreach (var t in outputs.Values) t.DetachFromDisposeScope();
+                    outputs = outputs.ToDictionary(kv => kv.Key, kv => kv.Value.cpu().contiguous());
+                }
+                timings.ForwardSeconds += phase.Elapsed.TotalSeconds;
+
+                phase.Restart();
+                foreach (var (layer, values) in outputs)
+                {
+                    using (values)
+                    {
+                        if (!files.TryGetValue(layer, out var file))
+                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(partialDir, $"features-{layer}.npy"), positions, values.shape[1], keepExisting: done > 0);
+                        file.WriteRows(start, values.data<float>().ToArray());
+                    }
+                }
+                foreach (var file in files.Values) file.Flush();
+                WriteProgress(partialDir, fingerprint, start + count);
+                timings.WriteSeconds += phase.Elapsed.TotalSeconds;
+                computedHere += count;
+                progress?.Report(new ProgressUpdate(Describe(request), start + count, stopAt, "images"));
+            }
+        }
+        finally
+        {
+            foreach (var file in files.Values) file.Dispose();
+        }
+        double loopSeconds = loop.Elapsed.TotalSeconds;
+        double imagesPerSecond = computedHere / Math.Max(loopSeconds, 1e-9);
+        if (stopAt < positions)
+        {
+            timings.TotalSeconds = total.Elapsed.TotalSeconds;
+            return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings);
+        }
+
+        var grids = Stopwatch.StartNew();
+        WriteResults(request, dataset, anchors, layers, runDir, partialDir);
+        timings.GridSeconds = grids.Elapsed.TotalSeconds;
+        timings.TotalSeconds = total.Elapsed.TotalSeconds;
+        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings);
+        Directory.Delete(partialDir, recursive: true);
+        return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings);
+    }
+
+    static string Describe(RunRequest r) => $"{r.Model.Model} {r.Model.VariantName} {r.Dataset.Name}";
+
+    public static IReadOnlyList<string> ResolveLayers(ModelEntry entry, IReadOnlyList<string> requested)
+    {
+        var names = requested.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(l => l.ToLowerInvariant()).Distinct().ToList();
+        if (names.Count == 0) return entry.Layers;
+        foreach (var name in names)
+            if (!entry.Layers.Contains(name))
+                throw new ShiftBenchException($"unknown layer '{name}' for {entry.Model} (--layers): choose from {string.Join(", ", entry.Layers)}");
+        return entry.Layers.Where(names.Contains).ToList();
+    }
+
+    static void EnsureWritable(string runDir, string outRoot)
+    {
+        try
+        {
+            Directory.CreateDirectory(runDir);
+            string probe = Path.Combine(runDir, $".write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ShiftBenchException($"out directory {outRoot} is not writable ({e.Message.Split('\n')[0]}); choose another with --out");
+        }
+    }
+
+    /// <summary>Identifies what a run computes, so --resume never mixes rows of different runs.</summary>
+    static string Fingerprint(RunRequest r, IReadOnlyList<string> layers, ShiftDataset dataset, string weightsSha, IEnumerable<string> sourceShas)
+    {
+        var key = new JsonObject
+        {
+            ["model"] = r.Model.Model, ["variant"] = r.Model.VariantName,
+            ["weights"] = weightsSha.Length > 0 ? weightsSha : r.Weights.ToString(),
+            ["dataset"] = JsonSerializer.SerializeToNode(r.Dataset), ["sources"] = new JsonArray([.. sourceShas.Select(s => JsonValue.Create(s))]),
+            ["stride"] = dataset.Stride, ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
+        };
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.ToJsonString())))[..16];
+    }
+
+    static int ReadProgress(string partialDir, string fingerprint)
+    {
+        string path = Path.Combine(partialDir, ProgressFile);
+        if (!File.Exists(path)) return 0;
+        var node = JsonNode.Parse(File.ReadAllText(path));
+        return node?["fingerprint"]?.GetValue<string>() == fingerprint ? node["done"]?.GetValue<int>() ?? 0 : 0;
+    }
+
+    static void WriteProgress(string partialDir, string fingerprint, int done) =>
+        AtomicFile.WriteAllText(Path.Combine(partialDir, ProgressFile), new JsonObject { ["fingerprint"] = fingerprint, ["done"] = done }.ToJsonString());
+
+    public static JsonNode? ReadRunJson(string runDir)
+    {
+        string path = Path.Combine(runDir, "run.json");
+        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        catch (JsonException) { return null; }
+    }
+
+    static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir)
+    {
+        string Partial(string layer) => Path.Combine(partialDir, $"features-{layer}.npy");
+        string title(string layer, string what) => $"{request.Model.Model} ({request.Model.VariantName}) {layer} {what} - {request.Dataset.Name}";
+
+        foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
+        {
+            var grids = CosineGrids.Compute(Partial(layer), dataset.Rows, dataset.Cols, anchors);
+            for (int a = 0; a < anchors.Count; a++)
+            {
+                string stem = Path.Combine(runDir, $"cos-{layer}-{anchors[a].Name}");
+                GridCsv.Write(stem + ".csv", grids[a], dataset.Offsets);
+                double vmin = request.Vmin ?? Min(grids[a]);
+                AtomicFile.Write(stem + ".png", tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
+            }
+        }
+
+        if (layers.Contains(ModelEntry.ClassLayer))
+        {
+            var (probability, top1) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
+            GridCsv.Write(Path.Combine(runDir, "class.csv"), probability, dataset.Offsets);
+            double vmin = request.Vmin ?? Min(probability);
+            AtomicFile.Write(Path.Combine(runDir, "class.png"), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
+            AtomicFile.Write(Path.Combine(runDir, "top1.npy"), tmp => Npy.Write(tmp, top1, top1.LongLength));
+        }
+
+        foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
+            File.Move(Partial(layer), Path.Combine(runDir, $"features-{layer}.npy"), overwrite: true);
+    }
+
+    static double Min(double[,] grid)
+    {
+        double min = double.PositiveInfinity;
+        foreach (var v in grid) min = Math.Min(min, v);
+        return min;
+    }
+
+    static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
+        string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
+        double imagesPerSecond, RunTimings timings)
+    {
+        var config = JsonSerializer.SerializeToNode(request.Dataset, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
+        var json = new JsonObject
+        {
+            ["tool"] = "shiftbench",
+            ["version"] = typeof(ExperimentRunner).Assembly.GetName().Version?.ToString(3),
+            ["command"] = request.CommandLine,
+            ["model"] = request.Model.Model,
+            ["variant"] = request.Model.VariantName,
+            ["filter_size"] = request.Model.FilterSize,
+            ["weights"] = new JsonObject { ["path"] = request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), ["sha256"] = weightsSha, ["url"] = request.Model.Url },
+            ["dataset"] = new JsonObject
+            {
+                ["name"] = request.Dataset.Name,
+                ["config_path"] = request.Dataset.ConfigPath,
+                ["target_class"] = request.Dataset.TargetClass,
+                ["config"] = config,
+                ["sources"] = new JsonArray([.. sources.Select(s => new JsonObject { ["file"] = s.File, ["path"] = Path.GetFullPath(s.Path), ["sha256"] = s.Sha })]),
+            },
+            ["stride"] = dataset.Stride,
+            ["grid"] = new JsonObject { ["rows"] = dataset.Rows, ["cols"] = dataset.Cols, ["stride"] = dataset.Stride, ["offsets"] = new JsonArray([.. dataset.Offsets.Select(o => JsonValue.Create(o))]) },
+            ["image_size"] = dataset.ImageSize,
+            ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
+            ["anchors"] = new JsonObject(anchors.Select(a => KeyValuePair.Create(a.Name, (JsonNode?)new JsonArray(a.Y, a.X)))),
+            ["device"] = request.Device.ToString(),
+            ["batch_size"] = request.BatchSize,
+            ["libraries"] = new JsonObject
+            {
+                ["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString(),
+                ["dotnet"] = Environment.Version.ToString(),
+                ["torch_threads"] = get_num_threads(),
+            },
+            ["images_per_second"] = Math.Round(imagesPerSecond, 3),
+            ["timings"] = JsonSerializer.SerializeToNode(timings, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }),
+            ["fingerprint"] = fingerprint,
+            ["finished_utc"] = DateTime.UtcNow.ToString("o"),
+            ["complete"] = true,
+        };
+        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

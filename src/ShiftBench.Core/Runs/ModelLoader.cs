@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+using ShiftBench.Models;
+using ShiftBench.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Runs;
+
+/// <summary>Builds a zoo network, loads its weights strictly, and readies it for inference on a device.</summary>
+public static class ModelLoader
+{
+    public static nn.Module<Tensor, Tensor> Load(ModelEntry entry, WeightsSource weights, Device device)
+    {
+        var model = entry.Build();
+        if (weights.Path is { } path)
+        {
+            if (!File.Exists(path))
+                throw new ShiftBenchException($"weights file {path} is missing: download {entry.Url} there (or run `shiftbench fetch --model {entry.Model} --variant {entry.VariantName}`)");
+            var stateDict = PthFile.ReadStateDict(path);
+            try { StateDictLoader.Load(model, stateDict, $"{path} ({entry.Model} {entry.VariantName})"); }
+            finally { foreach (var t in stateDict.Values) t.Dispose(); }
+        }
+        else
+        {
+            DeterministicWeights.Fill(model, weights.DeterministicSeed ?? 0);
+        }
+        model.eval();
+        return model.to(device);
+    }
+
+    /// <summary>Lower-case hex SHA-256 of a file.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

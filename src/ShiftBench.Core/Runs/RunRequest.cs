@@ -1,0 +1,53 @@
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Runs;
+
+/// <summary>
+/// Where a run's weights come from: a .pth file, or the counter-based synthetic weights of
+/// DeterministicWeights (for tests, benchmarks and demos without downloads; never for results).
+/// </summary>
+public sealed record WeightsSource(string? Path, int? DeterministicSeed = null)
+{
+    public static WeightsSource File(string path) => new(path);
+    public static WeightsSource Deterministic(int seed) => new(null, seed);
+    public override string ToString() => Path ?? $"deterministic:{DeterministicSeed}";
+}
+
+/// <summary>Everything one run needs; built by the CLI (or a sweep) from options and defaults.</summary>
+public sealed record RunRequest
+{
+    public required ModelEntry Model { get; init; }
+    public required DatasetConfig Dataset { get; init; }
+    public required string DataDir { get; init; }
+    public required WeightsSource Weights { get; init; }
+    /// <summary>Layer names to write; empty = all layers of the model.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
+    public IReadOnlyList<string> AnchorSpecs { get; init; } = Anchors.Named;
+    public int? Stride { get; init; }
+    public int BatchSize { get; init; } = 16;
+    public string OutRoot { get; init; } = "out";
+    public Device Device { get; init; } = CPU;
+    public bool Resume { get; init; }
+    public double? Vmin { get; init; }
+    public string CommandLine { get; init; } = "";
+    /// <summary>Stop after this many positions (benchmarks only); the run is then not complete.</summary>
+    public int? MaxPositions { get; init; }
+
+    public string RunDirectory => System.IO.Path.Combine(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
+}
+
+public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,
+    double ImagesPerSecond, RunTimings Timings);
+
+/// <summary>Seconds spent in each phase of a run.</summary>
+public sealed class RunTimings
+{
+    public double LoadSeconds { get; set; }
+    public double DataSeconds { get; set; }
+    public double ForwardSeconds { get; set; }
+    public double WriteSeconds { get; set; }
+    public double GridSeconds { get; set; }
+    public double TotalSeconds { get; set; }
+}
