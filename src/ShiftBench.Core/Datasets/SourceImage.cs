@@ -38,13 +38,14 @@ public static class SourceImage
     /// <summary>
     /// Bilinear resize with half-pixel centres and no antialiasing (OpenCV's INTER_LINEAR, PyTorch's
     /// interpolate(align_corners=False, antialias=False)), rounded to 8-bit values (kept as float32).
+    /// Computed in float64 so ties at .5 round the same in every libtorch version.
     /// </summary>
     public static Tensor Resize8Bit(Tensor chw, int height, int width)
     {
         if (chw.shape[1] == height && chw.shape[2] == width) return chw.clone();
         using var scope = NewDisposeScope();
-        var resized = nn.functional.interpolate(chw.unsqueeze(0), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)
-            .squeeze(0).round().clamp(0, 255);
+        var resized = nn.functional.interpolate(chw.to(ScalarType.Float64).unsqueeze(0), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)
+            .squeeze(0).round().clamp(0, 255).to(ScalarType.Float32);
         return resized.MoveToOuterDisposeScope();
     }
 

@@ -1,0 +1,150 @@
+using ShiftBench.Datasets;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Tests;
+
+public class DatasetTests
+{
+    static void SaveRgba(string path, int width, int height, Func<int, int, Rgba32> pixel)
+    {
+        using var image = new Image<Rgba32>(width, height);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                image[x, y] = pixel(x, y);
+        image.SaveAsPng(path);
+    }
+
+    static byte[] Pixel(Tensor chw, int y, int x) =>
+        [(byte)chw[0, y, x].item<float>(), (byte)chw[1, y, x].item<float>(), (byte)chw[2, y, x].item<float>()];
+
+    [Test]
+    public void PatchIsCompositedWithTruncationAtEveryPosition()
+    {
+        using var dir = TestPaths.NewTempDir();
+        // 2x2 patch: opaque red, half-transparent (128) green, fully transparent blue, alpha 1.
+        var colours = new[] { new Rgba32(255, 0, 0, 255), new Rgba32(0, 200, 0, 128), new Rgba32(0, 0, 255, 0), new Rgba32(10, 20, 30, 1) };
+        SaveRgba(Path.Combine(dir, "p.png"), 2, 2, (x, y) => colours[y * 2 + x]);
+        var config = DatasetConfig.Parse("name: t\nkind: patch\ncanvas: {size: 5, color: [100, 50, 0]}\npatch: {source: p.png, size: 2}\n", "t.yaml");
+        using var dataset = ShiftDataset.Open(config, dir);
+
+        Assert.That(dataset.Offsets, Is.EqualTo(new[] { 0, 1, 2, 3 }));
+        Assert.That(dataset.Count, Is.EqualTo(16));
+        Assert.That(dataset.PositionAt(6), Is.EqualTo((1, 2)));
+
+        using var image = dataset.Render8Bit(1, 2);
+        Assert.That(Pixel(image, 0, 0), Is.EqualTo(new byte[] { 100, 50, 0 }), "canvas outside the patch");
+        Assert.That(Pixel(image, 1, 2), Is.EqualTo(new byte[] { 255, 0, 0 }), "opaque pixel");
+        // a = 128/255: green = a*200 + (1-a)*50 = 125.29 -> 125; red = (1-a)*100 = 49.8 -> 49 (truncated, not rounded)
+        Assert.That(Pixel(image, 1, 3), Is.EqualTo(new byte[] { 49, 125, 0 }), "half-transparent pixel");
+        Assert.That(Pixel(image, 2, 2), Is.EqualTo(new byte[] { 100, 50, 0 }), "transparent pixel");
+        // a = 1/255: 10/255 + 100*254/255 = 99.65 -> 99; 20/255 + 50*254/255 = 49.88 -> 49; 30/255 -> 0
+        Assert.That(Pixel(image, 2, 3), Is.EqualTo(new byte[] { 99, 49, 0 }), "nearly transparent pixel");
+    }
+
+    [Test]
+    public void CropTakesWindowsOfTheResizedSourceAndStrideSubsamples()
+    {
+        using var dir = TestPaths.NewTempDir();
+        SaveRgba(Path.Combine(dir, "s.png"), 6, 6, (x, y) => new Rgba32((byte)(10 * y), (byte)(10 * x), 7, 255));
+        var config = DatasetConfig.Parse("kind: crop\nsource: s.png\nresize: 6\ncanvas: {size: 3}\n", "c.yaml");
+        using var dataset = ShiftDataset.Open(config, dir, stride: 2);
+
+        Assert.That(dataset.Offsets, Is.EqualTo(new[] { 0, 2 }));
+        using var image = dataset.Render8Bit(2, 3);
+        Assert.That(image.shape, Is.EqualTo(new long[] { 3, 3, 3 }));
+        Assert.That(Pixel(image, 0, 0), Is.EqualTo(new byte[] { 20, 30, 7 }));
+        Assert.That(Pixel(image, 2, 2), Is.EqualTo(new byte[] { 40, 50, 7 }));
+    }
+
+    [Test]
+    public void ResizeIsBilinearWithHalfPixelCentresAndRounding()
+    {
+        // 1x2 -> 1x4, half-pixel centres: source x = (i + 0.5) / 2 - 0.5 = -0.25 (clamped), 0.25, 0.75, 1.25 (clamped)
+        using var src = tensor(new float[] { 0, 10 }, [1, 1, 2]);
+        using var resized = SourceImage.Resize8Bit(src, 1, 4);
+        Assert.That(resized.data<float>().ToArray(), Is.EqualTo(new float[] { 0, 2 /* 2.5 rounds half to even */, 8, 10 }));
+    }
+
+    [Test]
+    public void BatchIsNormalisedWithImageNetStatistics()
+    {
+        using var dir = TestPaths.NewTempDir();
+        SaveRgba(Path.Combine(dir, "p.png"), 1, 1, (_, _) => new Rgba32(0, 0, 0, 255));
+        var config = DatasetConfig.Parse("kind: patch\ncanvas: {size: 2, color: [255, 255, 255]}\npatch: {source: p.png, size: 1}\n", "n.yaml");
+        using var dataset = ShiftDataset.Open(config, dir);
+        using var batch = dataset.Batch(1, 2); // positions (0,1) and (1,0)
+        Assert.That(batch.shape, Is.EqualTo(new long[] { 2, 3, 2, 2 }));
+        Assert.That(batch[0, 0, 0, 1].item<float>(), Is.EqualTo((0 - 0.485f) / 0.229f).Within(1e-5));
+        Assert.That(batch[0, 2, 0, 0].item<float>(), Is.EqualTo((1 - 0.406f) / 0.225f).Within(1e-5));
+        Assert.That(batch[1, 1, 1, 0].item<float>(), Is.EqualTo((0 - 0.456f) / 0.224f).Within(1e-5));
+    }
+
+    [Test]
+    public void StudyConfigsFollowTheStudysRules()
+    {
+        var berry = DatasetCatalog.Resolve("berry");
+        Assert.That((berry.Kind, berry.TargetClass, berry.Canvas.Size, berry.Patch!.Size, berry.Patch.Source),
+            Is.EqualTo(("patch", 949, 224, 100, "berry_transparent.png")));
+        Assert.That(berry.Canvas.Color, Is.EqualTo(new[] { 255, 255, 255 }));
+        var plane = DatasetCatalog.Resolve("plane");
+        Assert.That((plane.Kind, plane.TargetClass, plane.Canvas.Size, plane.Resize, plane.Source),
+            Is.EqualTo(("crop", 895, 224, 356, "plane.png")));
+
+        using var berrySet = ShiftDataset.Open(berry, TestPaths.DataDir);
+        using var planeSet = ShiftDataset.Open(plane, TestPaths.DataDir);
+        Assert.That((berrySet.Rows, berrySet.Cols, berrySet.Count), Is.EqualTo((125, 125, 15625)));
+        Assert.That((planeSet.Rows, planeSet.Cols, planeSet.Count), Is.EqualTo((133, 133, 17689)));
+    }
+
+    [TestCase("berry", 7, 31)]
+    [TestCase("berry", 124, 0)]
+    [TestCase("plane", 100, 5)]
+    [TestCase("plane", 132, 132)]
+    public void RenderedImagesEqualPyTorchsReference(string name, int y, int x)
+    {
+        // Reference bytes made by tools/fixtures/make_dataset_fixtures.py (PIL + torch interpolate + NumPy compositing).
+        using var reference = Image.Load<Rgb24>(TestPaths.Fixture("datasets", $"{name}-{y}-{x}.png"));
+        var expected = new byte[reference.Width * reference.Height * 3];
+        reference.CopyPixelDataTo(expected);
+        using var dataset = ShiftDataset.Open(DatasetCatalog.Resolve(name), TestPaths.DataDir);
+        using var image = dataset.Render8Bit(y, x);
+        var actual = image.to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
+        int differing = actual.Zip(expected).Count(p => p.First != p.Second);
+        Assert.That(differing, Is.Zero, $"{differing} of {expected.Length} bytes differ from PyTorch's rendering");
+    }
+
+    [TestCase("kind: patch\ncanvas: {size: 50}\npatch: {source: p.png, size: 60}\n", "patch.size 60 is larger than canvas.size 50")]
+    [TestCase("kind: crop\nsource: s.png\nresize: 100\ncanvas: {size: 224}\n", "resize 100 is smaller than canvas.size 224")]
+    [TestCase("kind: spiral\n", "unknown kind 'spiral'")]
+    [TestCase("kind: patch\ncanvas: {size: 50}\n", "needs patch.source")]
+    [TestCase("kind: crop\nsource: s.png\nresize: 300\nstride: 0\n", "stride must be 1 or more")]
+    [TestCase("kind: crop\nsource: s.png\nresize: 300\ntarget_class: 1000\n", "target_class 1000")]
+    [TestCase("kind: crop\nsourc: s.png\n", "invalid dataset config at line")]
+    public void BadConfigsGiveOneClearLine(string yaml, string expected)
+    {
+        var error = Assert.Throws<ShiftBenchException>(() => DatasetConfig.Parse(yaml, "my.yaml"))!;
+        Assert.That(error.Message, Does.StartWith("my.yaml: ").And.Contain(expected).And.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void MissingAndUnreadableImagesNameTheFile()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var config = DatasetConfig.Parse("kind: crop\nsource: gone.png\nresize: 4\ncanvas: {size: 2}\n", "c.yaml");
+        var missing = Assert.Throws<ShiftBenchException>(() => ShiftDataset.Open(config, dir))!;
+        Assert.That(missing.Message, Does.Contain("gone.png").And.Contain("--data-dir"));
+
+        File.WriteAllText(Path.Combine(dir, "gone.png"), "not a png");
+        var unreadable = Assert.Throws<ShiftBenchException>(() => ShiftDataset.Open(config, dir))!;
+        Assert.That(unreadable.Message, Does.Contain("gone.png").And.Contain("cannot be read"));
+    }
+
+    [Test]
+    public void UnknownDatasetListsTheKnownOnes()
+    {
+        var error = Assert.Throws<ShiftBenchException>(() => DatasetCatalog.Resolve("strawberries"))!;
+        Assert.That(error.Message, Does.Contain("unknown dataset 'strawberries'").And.Contain("berry").And.Contain("plane"));
+    }
+}
