@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using ShiftBench.Output;
+using ShiftBench.Runs;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Tests;
+
+public class RunnerTests
+{
+    static RunRequest Request(string outRoot, int stride = 31, IReadOnlyList<string>? layers = null, int batch = 4) => new()
+    {
+        Model = ModelRegistry.Find("alexnet", ModelVariant.Torchvision),
+        Dataset = DatasetCatalog.Resolve("berry"),
+        DataDir = TestPaths.DataDir,
+        Weights = WeightsSource.Deterministic(1),
+        Layers = layers ?? ["fc7", "class"],
+        Stride = stride,
+        BatchSize = batch,
+        OutRoot = outRoot,
+    };
+
+    [Test]
+    public void AnchorsFollowTheStudysDefinition()
+    {
+        int[] offsets = [0, 10, 20, 30, 40];
+        var anchors = Anchors.Parse(["tl,tr,c", "bl", "br", "20:30"], offsets);
+        Assert.That(anchors.Select(a => (a.Name, a.Row, a.Col)), Is.EqualTo(new[]
+        {
+            ("tl", 0, 0), ("tr", 0, 4), ("c", 2, 2), ("bl", 4, 0), ("br", 4, 4), ("20_30", 2, 3),
+        }));
+        Assert.That(anchors[^1].Y, Is.EqualTo(20));
+        Assert.That(Anchors.Parse(["c"], [0, 1, 2, 3]).Single().Row, Is.EqualTo(2), "c = n//2 for even n");
+    }
+
+    [TestCase("25:30", "outside the grid")]
+    [TestCase("50:0", "outside the grid")]
+    [TestCase("middle", "unknown anchor 'middle'")]
+    public void BadAnchorsAreClearErrors(string spec, string expected)
+    {
+        var error = Assert.Throws<ShiftBenchException>(() => Anchors.Parse([spec], [0, 10, 20, 30, 40]))!;
+        Assert.That(error.Message, Does.Contain(expected).And.Contain("--anchors"));
+    }
+
+    [Test]
+    public void CosineGridsMatchABruteForceComputation()
+    {
+        using var dir = TestPaths.NewTempDir();
+        const int rows = 3, cols = 4, dim = 7;
+        var random = new Random(5);
+        var features = Enumerable.Range(0, rows * cols * dim).Select(_ => (float)(random.NextDouble() - 0.3)).ToArray();
+        string path = Path.Combine(dir, "f.npy");
+        using (var file = NpyRowFile.OpenOrCreate(path, rows * cols, dim, keepExisting: false))
+            file.WriteRows(0, features);
+        var anchors = Anchors.Parse(["tl", "br", "10:20"], [0, 10, 20, 30]) .Where(a => a.Row < rows).ToList();
+
+        var grids = CosineGrids.Compute(path, rows, cols, anchors);
+
+        for (int a = 0; a < anchors.Count; a++)
+            for (int i = 0; i < rows * cols; i++)
+            {
+                int j = anchors[a].Row * cols + anchors[a].Col;
+                double dot = 0, ni = 0, nj = 0;
+                for (int k = 0; k < dim; k++)
+                {
+                    double u = features[i * dim + k], v = features[j * dim + k];
+                    dot += u * v; ni += u * u; nj += v * v;
+                }
+                Assert.That(grids[a][i / cols, i % cols], Is.EqualTo(dot / Math.Sqrt(ni * nj)).Within(1e-12));
+            }
+    }
+
+    [Test]
+    public void GridCsvReadsBackWhatWasWritten()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var grid = new double[,] { { 1, 0.25 }, { -0.5, 1.0 / 3 } };
+        string path = Path.Combine(dir, "g.csv");
+        GridCsv.Write(path, grid, [0, 8]);
+        Assert.That(File.ReadLines(path).First(), Is.EqualTo("y,x,val"));
+        Assert.That(File.ReadLines(path).ElementAt(2), Is.EqualTo("0,8,0.25"));
+        var (back, offsets) = GridCsv.Read(path);
+        Assert.That(back, Is.EqualTo(grid));
+        Assert.That(offsets, Is.EqualTo(new[] { 0, 8 }));
+    }
+
+    [Test]
+    public void RunWritesEveryDocumentedFile()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var result = ExperimentRunner.Run(Request(dir));
+        string run = result.RunDirectory;
+        Assert.That(result.Complete, Is.True);
+        Assert.That(result.Positions, Is.EqualTo(25));
+        foreach (var anchor in Anchors.Named)
+        {
+            Assert.That(File.Exists(Path.Combine(run, $"cos-fc7-{anchor}.csv")), anchor);
+            Assert.That(new FileInfo(Path.Combine(run, $"cos-fc7-{anchor}.png")).Length, Is.GreaterThan(0), anchor);
+        }
+        var (tl, offsets) = GridCsv.Read(Path.Combine(run, "cos-fc7-tl.csv"));
+        Assert.That(offsets, Is.EqualTo(new[] { 0, 31, 62, 93, 124 }));
+        Assert.That(tl[0, 0], Is.EqualTo(1.0).Within(1e-9), "the anchor is identical to itself");
+        Assert.That(File.Exists(Path.Combine(run, "class.csv")) && File.Exists(Path.Combine(run, "top1.npy")));
+        using (var features = NpyRowFile.OpenRead(Path.Combine(run, "features-fc7.npy")))
+            Assert.That((features.Rows, features.Cols), Is.EqualTo((25L, 4096L)));
+        Assert.That(Directory.Exists(Path.Combine(run, ".partial")), Is.False);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+        Assert.That(json["complete"]!.GetValue<bool>());
+        Assert.That(json["dataset"]!["sources"]![0]!["sha256"]!.GetValue<string>(), Is.EqualTo("187b35acaf3c9b305ad74004fdbbaea311cc8587b745934008ae7619e36ad62f"));
+        Assert.That(json["grid"]!["rows"]!.GetValue<int>(), Is.EqualTo(5));
+    }
+
+    [Test]
+    public void InterruptedRunResumesWithoutRecomputingFinishedBatches()
+    {
+        using var whole = TestPaths.NewTempDir();
+        using var interrupted = TestPaths.NewTempDir();
+        var reference = ExperimentRunner.Run(Request(whole));
+
+        // Cancel (as Ctrl-C does) once two batches of 4 are recorded.
+        using var cancel = new CancellationTokenSource();
+        var stopAfterTwo = new SyncProgress(u => { if (u.Done >= 8) cancel.Cancel(); });
+        Assert.Throws<OperationCanceledException>(() => ExperimentRunner.Run(Request(interrupted), stopAfterTwo, cancel.Token));
+        string run = Request(interrupted).RunDirectory;
+        Assert.That(File.Exists(Path.Combine(run, "run.json")), Is.False, "no run.json while incomplete");
+        Assert.That(Directory.GetFiles(run, "cos-*"), Is.Empty, "no result file before the run is complete");
+
+        var resumed = ExperimentRunner.Run(Request(interrupted) with { Resume = true });
+        Assert.That(resumed.PositionsComputed, Is.EqualTo(25 - 8));
+        AssertSameResults(reference.RunDirectory, run);
+
+        var again = ExperimentRunner.Run(Request(interrupted) with { Resume = true });
+        Assert.That((again.Skipped, again.PositionsComputed), Is.EqualTo((true, 0)), "a complete run is skipped on --resume");
+    }
+
+    [Test]
+    public void KilledProcessResumesToTheSameResult()
+    {
+        using var whole = TestPaths.NewTempDir();
+        using var killed = TestPaths.NewTempDir();
+        var reference = ExperimentRunner.Run(Request(whole, stride: 12, layers: ["fc6", "class"], batch: 2));
+        string run = Request(killed, stride: 12).RunDirectory;
+        Directory.CreateDirectory(run);
+
+        using var recorded = new SemaphoreSlim(0);
+        using var watcher = new FileSystemWatcher(run, "progress.json") { IncludeSubdirectories = true, EnableRaisingEvents = true };
+        watcher.Renamed += (_, _) => recorded.Release();
+        var cli = StartCli($"run --model alexnet --variant torchvision --dataset berry --stride 12 --layers fc6,class --batch-size 2 --weights deterministic:1 --out {killed.Path}");
+        Assert.That(recorded.Wait(TimeSpan.FromMinutes(2)), "the run recorded a finished batch");
+        cli.Kill(entireProcessTree: true);
+        cli.WaitForExit();
+        Assert.That(File.Exists(Path.Combine(run, "run.json")), Is.False);
+
+        var resumed = ExperimentRunner.Run(Request(killed, stride: 12, layers: ["fc6", "class"], batch: 2) with { Resume = true });
+        Assert.That(resumed.PositionsComputed, Is.LessThan(resumed.Positions), "finished batches were kept");
+        AssertSameResults(reference.RunDirectory, run);
+    }
+
+    [TestCase("--model lenet --dataset berry", "unknown model 'lenet'")]
+    [TestCase("--model alexnet --dataset moon", "unknown dataset 'moon'")]
+    [TestCase("--model alexnet --dataset berry --layers fc9", "unknown layer 'fc9'")]
+    [TestCase("--model resnet50 --dataset berry --layers fc6", "unknown layer 'fc6'")]
+    [TestCase("--model alexnet --dataset berry --anchors zz", "unknown anchor 'zz'")]
+    [TestCase("--model alexnet --dataset berry --stride 31 --anchors 30:30", "outside the grid")]
+    [TestCase("--model alexnet --dataset berry --stride 0", "--stride 0 is invalid")]
+    [TestCase("--model alexnet --dataset berry --data-dir /nonexistent", "berry_transparent.png is missing")]
+    [TestCase("--model alexnet --dataset berry --weights-dir /nonexistent", "weights file /nonexistent/alexnet-owt-7be5be79.pth is missing")]
+    [TestCase("--model alexnet --dataset berry --out /etc/hostname/x", "is not writable")]
+    [TestCase("--model alexnet --dataset berry --device tpu", "unknown device 'tpu'")]
+    public void BadInputGivesOneLineAndNonZeroExit(string arguments, string expected)
+    {
+        using var dir = TestPaths.NewTempDir();
+        string extra = (arguments.Contains("--out") ? "" : $" --out {dir.Path}") + (arguments.Contains("--stride") ? "" : " --stride 62");
+        var cli = StartCli($"run --variant torchvision {arguments}{extra}");
+        string stderr = cli.StandardError.ReadToEnd();
+        cli.WaitForExit();
+        Assert.That(cli.ExitCode, Is.EqualTo(2), stderr);
+        Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
+        Assert.That(stderr, Does.StartWith("error: ").And.Contain(expected));
+    }
+
+    static void AssertSameResults(string expectedRun, string actualRun)
+    {
+        foreach (var file in Directory.GetFiles(expectedRun).Select(Path.GetFileName).Where(f => f!.EndsWith(".csv") || f.EndsWith(".npy")))
+            Assert.That(File.ReadAllBytes(Path.Combine(actualRun, file!)), Is.EqualTo(File.ReadAllBytes(Path.Combine(expectedRun, file!))), file);
+    }
+
+    static Process StartCli(string arguments)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "shiftbench.dll");
+        var info = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        info.Environment["SHIFTBENCH_DATA"] = TestPaths.DataDir;
+        info.Environment["CI"] = "true";
+        return Process.Start(info)!;
+    }
+
+    sealed class SyncProgress(Action<ProgressUpdate> onReport) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value) => onReport(value);
+    }
+}
