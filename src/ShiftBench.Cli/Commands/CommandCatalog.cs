@@ -10,5 +10,6 @@ public static class CommandCatalog
         ModelsCommand.Create(),
         RunCommand.Create(),
         DatasetCommand.Create(),
+        BenchCommand.Create(),
     ];
 }

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Runs;
+
+public sealed record BenchResult(string Model, string Variant, int BatchSize, int Images, int Threads,
+    double ForwardImagesPerSecond, double EndToEndImagesPerSecond, double GflopPerImage, double MatmulPeakGflops)
+{
+    public double EndToEndOverForward => EndToEndImagesPerSecond / ForwardImagesPerSecond;
+    public double ForwardGflops => GflopPerImage * ForwardImagesPerSecond;
+    public double ShareOfPeak => ForwardGflops / MatmulPeakGflops;
+}
+
+/// <summary>
+/// Speed of one network on this machine: forward-only images/s, end-to-end `run` images/s (dataset
+/// batches, hooks, row files), and achieved GFLOP/s against a measured float32 matrix-multiply peak.
+/// Uses synthetic weights: speed does not depend on their values.
+/// </summary>
+public static class Benchmark
+{
+    public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null)
+    {
+        if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
+        if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
+        double gflop = GflopPerImage(entry);
+        double forward;
+        using (var model = ModelLoader.Load(entry, WeightsSource.Deterministic(0), device))
+            forward = ForwardImagesPerSecond(model, batchSize, images, device, progress);
+
+        string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
+        try
+        {
+            var request = new RunRequest
+            {
+                Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(0),
+                BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images,
+            };
+            var endToEnd = ExperimentRunner.Run(request, progress);
+            return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),
+                forward, endToEnd.ImagesPerSecond, gflop, MatmulPeakGflops(device));
+        }
+        finally
+        {
+            Directory.Delete(outRoot, recursive: true);
+        }
+    }
+
+    static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress)
+    {
+        using var _ = no_grad();
+        using var input = randn(batchSize, 3, 224, 224, device: device);
+        model.call(input).Dispose(); // warm-up: first-call allocations and kernel selection
+        var clock = Stopwatch.StartNew();
+        int done = 0;
+        for (; done < images; done += batchSize)
+        {
+            using var output = model.call(input);
+            if (device.type == DeviceType.CUDA) cuda.synchronize();
+            progress?.Report(new ProgressUpdate("forward only", done + batchSize, images, "images"));
+        }
+        return done / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Multiply-adds x 2 of every convolution and linear layer for one 224x224 image.</summary>
+    public static double GflopPerImage(ModelEntry entry)
+    {
+        using var model = entry.Build();
+        model.eval();
+        double flops = 0;
+        var removers = new List<Action>();
+        foreach (var (_, module) in model.named_modules())
+        {
+            if (module is nn.Module<Tensor, Tensor> layer && (module is TorchSharp.Modules.Conv2d || module is TorchSharp.Modules.Linear))
+            {
+                var hook = layer.register_forward_hook((m, input, output) =>
+                {
+                    var weight = m is TorchSharp.Modules.Conv2d c ? c.weight! : ((TorchSharp.Modules.Linear)m).weight!;
+                    long perOutput = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b); // in/groups x kh x kw
+                    flops += 2.0 * perOutput * output.numel();
+                    return output;
+                });
+                removers.Add(hook.remove);
+            }
+        }
+        using (no_grad())
+        using (var input = zeros(1, 3, 224, 224))
+            model.call(input).Dispose();
+        foreach (var remove in removers) remove();
+        return flops / 1e9;
+    }
+
+    /// <summary>Best of a few 1024x1024 float32 matrix products: the machine's practical GEMM peak.</summary>
+    public static double MatmulPeakGflops(Device device)
+    {
+        const int n = 1024;
+        using var _ = no_grad();
+        using var a = randn(n, n, device: device);
+        using var b = randn(n, n, device: device);
+        a.mm(b).Dispose();
+        double best = 0;
+        for (int trial = 0; trial < 5; trial++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < 4; i++) a.mm(b).Dispose();
+            if (device.type == DeviceType.CUDA) cuda.synchronize();
+            best = Math.Max(best, 4 * 2.0 * n * n * n / clock.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+}
