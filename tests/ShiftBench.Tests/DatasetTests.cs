@@ -118,6 +118,8 @@ public class DatasetTests
     [TestCase("kind: patch\ncanvas: {size: 50}\npatch: {source: p.png, size: 60}\n", "patch.size 60 is larger than canvas.size 50")]
     [TestCase("kind: crop\nsource: s.png\nresize: 100\ncanvas: {size: 224}\n", "resize 100 is smaller than canvas.size 224")]
     [TestCase("kind: spiral\n", "unknown kind 'spiral'")]
+    [TestCase("kind: patch\ncanvas: {size: 50, color: [1, 2]}\npatch: {source: p.png, size: 6}\n", "canvas.color must be three values")]
+    [TestCase("kind: patches\ncanvas: {size: 50}\npatches: {folder: f, size: 60}\n", "patches.size 60 is larger")]
     [TestCase("kind: patch\ncanvas: {size: 50}\n", "needs patch.source")]
     [TestCase("kind: crop\nsource: s.png\nresize: 300\nstride: 0\n", "stride must be 1 or more")]
     [TestCase("kind: crop\nsource: s.png\nresize: 300\ntarget_class: 1000\n", "target_class 1000")]

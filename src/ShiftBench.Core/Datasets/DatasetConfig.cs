@@ -7,7 +7,8 @@ namespace ShiftBench.Datasets;
 /// <summary>
 /// A shift dataset as described by a YAML file in configs/ (see configs/berry.yaml, configs/plane.yaml).
 /// kind `patch`: an RGBA patch resized to patch.size, laid over the canvas at every position;
-/// kind `crop`: the source resized to `resize`, every canvas-sized window.
+/// kind `crop`: the source resized to `resize`, every canvas-sized window;
+/// kind `patches`: a folder of RGBA patches, each shifted like `patch`; grids are averaged over patches.
 /// </summary>
 public sealed class DatasetConfig
 {
@@ -16,6 +17,7 @@ public sealed class DatasetConfig
     public int? TargetClass { get; set; }
     public CanvasSpec Canvas { get; set; } = new();
     public PatchSpec? Patch { get; set; }
+    public PatchesSpec? Patches { get; set; }
     public string? Source { get; set; }
     public int? Resize { get; set; }
     public int Stride { get; set; } = 1;
@@ -36,19 +38,78 @@ public sealed class DatasetConfig
         public int Size { get; set; }
     }
 
+    public sealed class PatchesSpec
+    {
+        /// <summary>Folder of RGBA images (*.png), relative to the data directory or absolute.</summary>
+        public string Folder { get; set; } = "";
+        public int Size { get; set; }
+        /// <summary>Optional CSV `file,class` giving each patch's target class (else target_class).</summary>
+        public string? Classes { get; set; }
+    }
+
     public const string PatchKind = "patch";
     public const string CropKind = "crop";
+    public const string PatchesKind = "patches";
 
     /// <summary>Source image file names this dataset reads from the data directory.</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
-    public IReadOnlyList<string> SourceFiles =>
-        Kind == PatchKind
-            ? [Patch!.Source, .. Canvas.Image is null ? Array.Empty<string>() : [Canvas.Image]]
-            : [Source!];
+    public IReadOnlyList<string> SourceFiles => Kind switch
+    {
+        PatchKind => [Patch!.Source, .. Canvas.Image is null ? Array.Empty<string>() : [Canvas.Image]],
+        PatchesKind => Canvas.Image is null ? [] : [Canvas.Image],
+        _ => [Source!],
+    };
 
     /// <summary>Largest offset along each axis at which the object still fits.</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
-    public int Room => Kind == PatchKind ? Canvas.Size - Patch!.Size : Resize!.Value - Canvas.Size;
+    public int Room => Kind switch
+    {
+        PatchKind => Canvas.Size - Patch!.Size,
+        PatchesKind => Canvas.Size - Patches!.Size,
+        _ => Resize!.Value - Canvas.Size,
+    };
+
+    /// <summary>
+    /// For kind `patches`: one kind-`patch` config per image in the folder (sorted by name), each with
+    /// its own target class from the classes CSV, else the dataset's target_class.
+    /// </summary>
+    public IReadOnlyList<DatasetConfig> ExpandPatches(string dataDir)
+    {
+        if (Kind != PatchesKind) throw new InvalidOperationException("only kind 'patches' expands");
+        string folder = Path.Combine(dataDir, Patches!.Folder);
+        if (!Directory.Exists(folder))
+            throw new ShiftBenchException($"{ConfigPath}: patches.folder {folder} does not exist; put the patch images there or fix the path");
+        var files = Directory.GetFiles(folder, "*.png").Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw new ShiftBenchException($"{ConfigPath}: patches.folder {folder} holds no .png patches");
+        var classes = Patches.Classes is { } csv ? ReadClasses(Path.Combine(dataDir, csv)) : [];
+        return files.Select(file =>
+        {
+            string name = Path.GetFileName(file);
+            int? target = classes.TryGetValue(name, out int c) ? c : TargetClass;
+            return new DatasetConfig
+            {
+                Name = Path.GetFileNameWithoutExtension(file), Kind = PatchKind, TargetClass = target, Stride = Stride, ConfigPath = ConfigPath,
+                Canvas = Canvas, Patch = new PatchSpec { Source = Path.GetFullPath(file), Size = Patches.Size },
+            };
+        }).ToList();
+    }
+
+    Dictionary<string, int> ReadClasses(string path)
+    {
+        if (!File.Exists(path)) throw new ShiftBenchException($"{ConfigPath}: patches.classes {path} does not exist; give a CSV of file,class");
+        var map = new Dictionary<string, int>();
+        int line = 0;
+        foreach (var row in File.ReadLines(path))
+        {
+            line++;
+            var parts = row.Split(',', StringSplitOptions.TrimEntries);
+            if (row.Trim().Length == 0 || (line == 1 && !int.TryParse(parts.ElementAtOrDefault(1), out _))) continue; // blank or header
+            if (parts.Length != 2 || !int.TryParse(parts[1], out int cls) || cls is < 0 or > 999)
+                throw new ShiftBenchException($"{path}:{line}: expected `file,class` with class 0..999, got '{row}'");
+            map[parts[0]] = cls;
+        }
+        return map;
+    }
 
     static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
@@ -98,12 +159,13 @@ public sealed class DatasetConfig
                 if (Patch.Size < 1) throw new ShiftBenchException($"{at}: patch.size must be a positive number of pixels");
                 if (Patch.Size > Canvas.Size)
                     throw new ShiftBenchException($"{at}: patch.size {Patch.Size} is larger than canvas.size {Canvas.Size}; make the patch smaller or the canvas larger");
-                if (Canvas.Image is null)
-                {
-                    Canvas.Color ??= [255, 255, 255];
-                    if (Canvas.Color.Length != 3 || Canvas.Color.Any(c => c is < 0 or > 255))
-                        throw new ShiftBenchException($"{at}: canvas.color must be three values 0..255, e.g. [255, 255, 255]");
-                }
+                break;
+            case PatchesKind:
+                if (Patches is null || string.IsNullOrWhiteSpace(Patches.Folder))
+                    throw new ShiftBenchException($"{at}: kind 'patches' needs patches.folder (a folder of RGBA images) and patches.size");
+                if (Patches.Size < 1) throw new ShiftBenchException($"{at}: patches.size must be a positive number of pixels");
+                if (Patches.Size > Canvas.Size)
+                    throw new ShiftBenchException($"{at}: patches.size {Patches.Size} is larger than canvas.size {Canvas.Size}; make the patches smaller or the canvas larger");
                 break;
             case CropKind:
                 if (string.IsNullOrWhiteSpace(Source)) throw new ShiftBenchException($"{at}: kind 'crop' needs source (an image file)");
@@ -112,7 +174,13 @@ public sealed class DatasetConfig
                     throw new ShiftBenchException($"{at}: resize {Resize} is smaller than canvas.size {Canvas.Size}; a crop must fit inside the resized source");
                 break;
             default:
-                throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use 'patch' or 'crop'");
+                throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use 'patch', 'crop' or 'patches'");
+        }
+        if (Kind != CropKind && Canvas.Image is null)
+        {
+            Canvas.Color ??= [255, 255, 255];
+            if (Canvas.Color.Length != 3 || Canvas.Color.Any(c => c is < 0 or > 255))
+                throw new ShiftBenchException($"{at}: canvas.color must be three values 0..255, e.g. [255, 255, 255]");
         }
     }
 }

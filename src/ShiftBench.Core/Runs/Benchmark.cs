@@ -50,7 +50,7 @@ public static class Benchmark
 
     static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress)
     {
-        using var _ = no_grad();
+        using var _ = inference_mode();
         using var input = randn(batchSize, 3, 224, 224, device: device);
         model.call(input).Dispose(); // warm-up: first-call allocations and kernel selection
         var clock = Stopwatch.StartNew();

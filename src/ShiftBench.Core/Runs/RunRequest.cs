@@ -35,7 +35,10 @@ public sealed record RunRequest
     /// <summary>Stop after this many positions (benchmarks only); the run is then not complete.</summary>
     public int? MaxPositions { get; init; }
 
-    public string RunDirectory => System.IO.Path.Combine(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
+    /// <summary>Set for the per-patch runs of a `patches` dataset, which live inside the parent run.</summary>
+    public string? RunDirectoryOverride { get; init; }
+
+    public string RunDirectory => RunDirectoryOverride ?? System.IO.Path.Combine(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,

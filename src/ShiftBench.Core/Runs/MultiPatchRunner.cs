@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ShiftBench.Models;
+using ShiftBench.Output;
+using ShiftBench.Report;
+
+namespace ShiftBench.Runs;
+
+/// <summary>
+/// A `patches` dataset (the study's figure 3): each patch is an ordinary run inside RUN/patches/NAME/,
+/// each against its own anchors; the run folder then holds the mean grid over patches under the usual
+/// names (cos-L-A.csv/png, class.csv/png) and the per-position standard deviation as *-std.csv/png.
+/// </summary>
+public static class MultiPatchRunner
+{
+    public static RunResult Run(RunRequest request, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
+    {
+        var patches = request.Dataset.ExpandPatches(request.DataDir);
+        var layers = ExperimentRunner.ResolveLayers(request.Model, request.Layers);
+        if (layers.Contains(ModelEntry.ClassLayer) && patches.FirstOrDefault(p => p.TargetClass is null) is { } unlabelled)
+            throw new ShiftBenchException($"{request.Dataset.ConfigPath}: patch {unlabelled.Name} has no target class; add target_class or list it in patches.classes, or leave out the class layer (--layers)");
+
+        string runDir = request.RunDirectory;
+        Directory.CreateDirectory(runDir);
+        File.Delete(Path.Combine(runDir, "run.json"));
+        var results = patches.Select(patch => ExperimentRunner.Run(request with
+        {
+            Dataset = patch,
+            RunDirectoryOverride = Path.Combine(runDir, "patches", patch.Name),
+        }, progress, cancel)).ToList();
+
+        var first = ExperimentRunner.ReadRunJson(results[0].RunDirectory)!;
+        int stride = first["grid"]!["stride"]!.GetValue<int>();
+        var grids = layers.Where(l => l != ModelEntry.ClassLayer)
+            .SelectMany(l => first["anchors"]!.AsObject().Select(a => $"cos-{l}-{a.Key}"))
+            .Concat(layers.Contains(ModelEntry.ClassLayer) ? ["class"] : []);
+        foreach (var stem in grids)
+        {
+            var perPatch = results.Select(r => GridCsv.Read(Path.Combine(r.RunDirectory, stem + ".csv"))).ToList();
+            var offsets = perPatch[0].Offsets;
+            var (mean, std) = MeanAndStd(perPatch.Select(p => p.Grid).ToList());
+            string title = $"{request.Model.Model} ({request.Model.VariantName}) {stem} - {request.Dataset.Name}, mean of {patches.Count} patches";
+            GridCsv.Write(Path.Combine(runDir, stem + ".csv"), mean, offsets);
+            GridCsv.Write(Path.Combine(runDir, stem + "-std.csv"), std, offsets);
+            AtomicFile.Write(Path.Combine(runDir, stem + ".png"), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));
+            AtomicFile.Write(Path.Combine(runDir, stem + "-std.png"), tmp => Heatmap.SavePng(tmp, std, stride, 0, Math.Max(Max(std), 1e-12), "std of " + title));
+        }
+
+        // run.json: the first patch's record, naming the patches dataset and its patches.
+        var json = first.DeepClone().AsObject();
+        json["command"] = request.CommandLine;
+        json["dataset"] = new JsonObject
+        {
+            ["name"] = request.Dataset.Name,
+            ["config_path"] = request.Dataset.ConfigPath,
+            ["target_class"] = request.Dataset.TargetClass,
+            ["config"] = JsonSerializer.SerializeToNode(request.Dataset, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }),
+            ["sources"] = new JsonArray([.. results.Select(r => ExperimentRunner.ReadRunJson(r.RunDirectory)!["dataset"]!["sources"]![0]!.DeepClone())]),
+        };
+        json["patches"] = new JsonArray([.. patches.Select(p => JsonValue.Create(p.Name))]);
+        json["images_per_second"] = Math.Round(results.Average(r => r.ImagesPerSecond), 3);
+        json["complete"] = true;
+        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return new RunResult(runDir, true, results.All(r => r.Skipped), results.Sum(r => r.Positions), results.Sum(r => r.PositionsComputed),
+            json["images_per_second"]!.GetValue<double>(), new RunTimings { TotalSeconds = results.Sum(r => r.Timings.TotalSeconds) });
+    }
+
+    /// <summary>Per-position mean and population standard deviation over patches.</summary>
+    public static (double[,] Mean, double[,] Std) MeanAndStd(IReadOnlyList<double[,]> grids)
+    {
+        int rows = grids[0].GetLength(0), cols = grids[0].GetLength(1);
+        var mean = new double[rows, cols];
+        var std = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                double m = grids.Average(g => g[r, c]);
+                mean[r, c] = m;
+                std[r, c] = Math.Sqrt(grids.Average(g => (g[r, c] - m) * (g[r, c] - m)));
+            }
+        return (mean, std);
+    }
+
+    static double Min(double[,] grid) => grid.Cast<double>().Min();
+    static double Max(double[,] grid) => grid.Cast<double>().Max();
+}
