@@ -113,6 +113,24 @@ public class RunnerTests
     }
 
     [Test]
+    public void Fc6IsTakenBeforeTheInPlaceReluThatFollowsIt()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var result = ExperimentRunner.Run(Request(dir, stride: 62, layers: ["fc6", "fc6relu"]));
+        float[] Read(string layer)
+        {
+            using var file = NpyRowFile.OpenRead(Path.Combine(result.RunDirectory, $"features-{layer}.npy"));
+            var values = new float[file.Rows * file.Cols];
+            file.ReadRows(0, values);
+            return values;
+        }
+        var fc6 = Read("fc6");
+        var fc6relu = Read("fc6relu");
+        Assert.That(fc6.Count(v => v < 0), Is.GreaterThan(fc6.Length / 10), "fc6 keeps its negative values");
+        Assert.That(fc6relu, Is.EqualTo(fc6.Select(v => Math.Max(v, 0f)).ToArray()), "fc6relu = relu(fc6)");
+    }
+
+    [Test]
     public void InterruptedRunResumesWithoutRecomputingFinishedBatches()
     {
         using var whole = TestPaths.NewTempDir();
