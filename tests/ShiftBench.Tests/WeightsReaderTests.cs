@@ -133,6 +133,22 @@ public class WeightsReaderTests
         }
     }
 
+    [Test]
+    public void WorksAlongsideTorchSharpPyBridgeInOneProcess()
+    {
+        // PyBridge's static constructor registers its own tensor/OrderedDict constructors process-wide.
+        var bridged = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(WeightsFixtures.File("tiny", "zip"));
+        Assert.That(bridged["0.weight"], Is.InstanceOf<Tensor>());
+
+        var expected = WeightsFixtures.Entries("views").Single(e => e.Name == "col_slice");
+        var stateDict = PthFile.ReadStateDict(WeightsFixtures.File("views", "zip"));
+        Assert.That(stateDict["col_slice"].reshape(-1).data<float>().ToArray(),
+            Is.EqualTo(expected.Values.Select(v => (float)v).ToArray()));
+
+        var again = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(WeightsFixtures.File("tiny", "zip"));
+        Assert.That(again["0.weight"], Is.InstanceOf<Tensor>());
+    }
+
     private sealed class SentinelConstructor : IObjectConstructor
     {
         public static readonly object Made = new();
