@@ -17,7 +17,7 @@ public static class ModelLoader
             if (!File.Exists(path))
                 throw new ShiftBenchException($"weights file {path} is missing: download {entry.Url} there (or run `shiftbench fetch --model {entry.Model} --variant {entry.VariantName}`)");
             var stateDict = PthFile.ReadStateDict(path);
-            try { StateDictLoader.Load(model, stateDict, $"{path} ({entry.Model} {entry.VariantName})"); }
+            try { StateDictLoader.Load(model, stateDict, path, $"{entry.Model} ({entry.VariantName})"); }
             finally { foreach (var t in stateDict.Values) t.Dispose(); }
         }
         else
