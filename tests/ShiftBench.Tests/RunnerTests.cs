@@ -199,6 +199,20 @@ public class RunnerTests
         Assert.That(stderr, Does.StartWith("error: ").And.Contain(expected));
     }
 
+    [Test]
+    public void WeightsForAnotherArchitectureListMissingAndUnexpectedKeys()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string file = TestPaths.Fixture("weights", "other_arch_zip.pth");
+        var cli = StartCli($"run --model alexnet --variant torchvision --dataset berry --stride 62 --weights {file} --out {dir.Path}");
+        string stderr = cli.StandardError.ReadToEnd();
+        cli.WaitForExit();
+        Assert.That(cli.ExitCode, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.StartWith("error: ").And.Contain("other_arch_zip.pth").And.Contain("alexnet (torchvision)")
+            .And.Contain("missing").And.Contain("features.0.weight").And.Contain("unexpected"));
+        Assert.That(Directory.GetFiles(dir.Path, "run.json", SearchOption.AllDirectories), Is.Empty);
+    }
+
     static void AssertSameResults(string expectedRun, string actualRun)
     {
         foreach (var file in Directory.GetFiles(expectedRun).Select(Path.GetFileName).Where(f => f!.EndsWith(".csv") || f.EndsWith(".npy")))
