@@ -8,5 +8,7 @@ public static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         ModelsCommand.Create(),
+        ReportCommand.Create(),
+        FigureCommand.Create(),
     ];
 }
