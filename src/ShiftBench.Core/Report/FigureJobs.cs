@@ -16,7 +16,7 @@ public static class FigureJobs
         var panels = new FigurePanel?[1, Variants.Length];
         for (int c = 0; c < Variants.Length; c++)
             panels[0, c] = Panel(runs.FirstOrDefault(r => r.Model == model && r.Variant == Variants[c]), layer, anchor, Variants[c]);
-        string title = $"{model} · {layer}{AnchorText(runs, layer, anchor)} · {dataset}";
+        string title = anchor is null ? $"{model} · {layer} · {dataset}" : $"{model} · {layer} · anchor {anchor}{AnchorText(runs, layer, anchor)} · {dataset}";
         string stem = $"pair-{dataset}-{model}-{layer}" + (anchor is null ? "" : $"-{anchor}");
         return Write(outDir, outFile, stem, title, panels, vmin, vmax, layer, null);
     }

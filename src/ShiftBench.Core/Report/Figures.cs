@@ -13,7 +13,7 @@ public sealed record FigurePanel(string Title, double[,]? Grid, int Stride);
 /// </summary>
 public static class Figures
 {
-    const float PanelWidth = 300, PanelHeight = 290, ColorBarWidth = 110, TitleHeight = 34, FontSize = 13;
+    const float PanelWidth = 300, PanelHeight = 296, ColorBarWidth = 110, TitleHeight = 34, FontSize = 13, PanelTop = 40, PanelBottom = 46;
     const float PngScale = 2;
 
     /// <summary>Lowest finite value over the panels, floored to 0.01, as the default colour-scale minimum.</summary>
@@ -43,7 +43,7 @@ public static class Figures
         void Draw(SKCanvas canvas)
         {
             canvas.Clear(SKColors.White);
-            using (var font = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans", SKFontStyle.Bold) ?? SKTypeface.Default, FontSize * 1.25f))
+            using (var font = new SKFont(SKTypeface.FromFamilyName(Heatmap.SansFont, SKFontStyle.Bold) ?? SKTypeface.Default, FontSize * 1.25f))
             using (var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true })
                 canvas.DrawText(title, width / 2, TitleHeight * 0.72f, SKTextAlign.Center, font, paint);
             for (int r = 0; r < rows; r++)
@@ -53,10 +53,11 @@ public static class Figures
                     var plot = PanelPlot(panels[r, c], vmin, vmax,
                         xLabel: r == rows - 1 ? "x shift (px)" : null,
                         yLabel: c == 0 ? (rowLabels is null ? "y shift (px)" : $"{rowLabels[r]} · y shift (px)") : null);
-                    plot.Render(canvas, rect);
+                    RenderClipped(canvas, plot, rect);
                 }
-            ColorBarPlot(vmin, vmax, valueLabel, rows)
-                .Render(canvas, new PixelRect(cols * PanelWidth, width, height, TitleHeight));
+            float barHeight = Math.Min(rows * PanelHeight - PanelTop - PanelBottom, 300);
+            DrawColorBar(canvas, cols * PanelWidth + 8, TitleHeight + PanelTop + (rows * PanelHeight - PanelTop - PanelBottom - barHeight) / 2,
+                barHeight, vmin, vmax, valueLabel);
         }
 
         switch (ext)
@@ -85,11 +86,20 @@ public static class Figures
         }
     }
 
+    /// <summary>ScottPlot clears the canvas before drawing a plot; the clip keeps that to the plot's own rectangle.</summary>
+    static void RenderClipped(SKCanvas canvas, Plot plot, PixelRect rect)
+    {
+        canvas.Save();
+        canvas.ClipRect(new SKRect(rect.Left, rect.Top, rect.Right, rect.Bottom));
+        plot.Render(canvas, rect);
+        canvas.Restore();
+    }
+
     static Plot PanelPlot(FigurePanel? panel, double vmin, double vmax, string? xLabel, string? yLabel)
     {
         var plot = new Plot();
-        plot.Layout.Fixed(new PixelPadding(left: 62, right: 12, bottom: 46, top: 30));
-        plot.Font.Set(Fonts.Sans);
+        plot.Layout.Fixed(new PixelPadding(left: 62, right: 12, bottom: PanelBottom, top: PanelTop));
+        plot.Font.Set(Heatmap.SansFont);
         if (panel?.Grid is { } grid)
             Heatmap.AddPanel(plot, grid, panel.Stride, vmin, vmax, panel.Title, colorBar: false, xLabel, yLabel, FontSize);
         else
@@ -108,35 +118,50 @@ public static class Figures
         return plot;
     }
 
-    /// <summary>A vertical colour bar: a one-column heatmap of values from vmin (bottom) to vmax (top) with value ticks.</summary>
-    static Plot ColorBarPlot(double vmin, double vmax, string valueLabel, int rows)
+    /// <summary>
+    /// A vertical colour bar drawn directly (one 1x256 bitmap, tick lines and labels): vmax at the top, vmin
+    /// at the bottom, ticks at round values in between.
+    /// </summary>
+    static void DrawColorBar(SKCanvas canvas, float left, float top, float height, double vmin, double vmax, string valueLabel)
     {
-        const int steps = 256;
-        var ramp = new double[steps, 1];
-        for (int i = 0; i < steps; i++)
-            ramp[i, 0] = vmax - (vmax - vmin) * i / (steps - 1);   // row 0 (top) = vmax
-        var plot = new Plot();
-        float barHeight = Math.Min(rows * PanelHeight - 76, 260);
-        float top = 30 + Math.Max(0, (rows * PanelHeight - 76 - barHeight) / 2);
-        plot.Font.Set(Fonts.Sans);
-        plot.Layout.Fixed(new PixelPadding(left: 12, right: 68, bottom: rows * PanelHeight - top - barHeight, top: top));
-        var heatmap = plot.Add.Heatmap(ramp);
-        heatmap.Colormap = new ColorScale.ScottPlotColormap();
-        heatmap.ManualRange = new ScottPlot.Range(vmin, vmax);
-        heatmap.Extent = new CoordinateRect(0, 1, vmin, vmax);
-        plot.Axes.SetLimits(0, 1, vmin, vmax);
-        plot.Axes.Margins(0, 0);
-        plot.HideGrid();
-        plot.Axes.Left.IsVisible = false;
-        plot.Axes.Bottom.IsVisible = false;
-        plot.Axes.Top.IsVisible = false;
-        plot.Axes.Right.IsVisible = true;
-        plot.Axes.Right.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic();
-        plot.Axes.Right.TickLabelStyle.FontSize = FontSize * 0.9f;
-        plot.Axes.Right.Label.Text = valueLabel;
-        plot.Axes.Right.Label.FontSize = FontSize;
-        heatmap.Axes.YAxis = plot.Axes.Right;
-        plot.Axes.SetLimitsY(vmin, vmax, plot.Axes.Right);
-        return plot;
+        const float barWidth = 18;
+        using (var bitmap = new SKBitmap(1, 256))
+        {
+            for (int i = 0; i < 256; i++)
+            {
+                var (r, g, b) = ColorScale.Lut[i];
+                bitmap.SetPixel(0, i, new SKColor(r, g, b));
+            }
+            using var image = SKImage.FromBitmap(bitmap);
+            canvas.DrawImage(image, new SKRect(left, top, left + barWidth, top + height), new SKSamplingOptions(SKFilterMode.Nearest));
+        }
+        using var line = new SKPaint { Color = SKColors.Black, IsAntialias = true, StrokeWidth = 1, Style = SKPaintStyle.Stroke };
+        canvas.DrawRect(new SKRect(left, top, left + barWidth, top + height), line);
+        using var typeface = SKTypeface.FromFamilyName(Heatmap.SansFont) ?? SKTypeface.Default;
+        using var font = new SKFont(typeface, FontSize * 0.9f);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        double step = TickStep(vmax - vmin);
+        int decimals = Math.Max(0, (int)Math.Ceiling(-Math.Log10(step) - 1e-9));
+        for (double v = Math.Ceiling(vmin / step - 1e-9) * step; v <= vmax + step * 1e-6; v += step)
+        {
+            float y = top + (float)((vmax - v) / (vmax - vmin)) * height;
+            canvas.DrawLine(left + barWidth, y, left + barWidth + 4, y, line);
+            canvas.DrawText(v.ToString("F" + decimals, System.Globalization.CultureInfo.InvariantCulture), left + barWidth + 7, y + FontSize * 0.32f, SKTextAlign.Left, font, text);
+        }
+        using var labelFont = new SKFont(typeface, FontSize);
+        canvas.Save();
+        canvas.Translate(left + barWidth + 62, top + height / 2);
+        canvas.RotateDegrees(90);
+        canvas.DrawText(valueLabel, 0, 0, SKTextAlign.Center, labelFont, text);
+        canvas.Restore();
+    }
+
+    /// <summary>A 1-2-5 step giving 4 to 10 ticks over the range.</summary>
+    internal static double TickStep(double range)
+    {
+        double step = Math.Pow(10, Math.Floor(Math.Log10(range)));
+        foreach (double m in new[] { 1.0, 0.5, 0.2, 0.1 })
+            if (range / (step * m) >= 4) return step * m;
+        return step * 0.1;
     }
 }

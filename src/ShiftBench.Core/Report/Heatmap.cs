@@ -10,6 +10,11 @@ namespace ShiftBench.Report;
 public static class Heatmap
 {
     public const int DefaultWidth = 560;
+
+    /// <summary>First installed of the usual sans-serif families (Debian: fonts-dejavu-core, fonts-liberation).</summary>
+    internal static readonly string SansFont =
+        new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica" }
+            .FirstOrDefault(f => SkiaSharp.SKFontManager.Default.MatchFamily(f) is not null) ?? Fonts.Sans;
     public const int DefaultHeight = 480;
 
     /// <summary>Writes grid [rows, cols] (row = y index) as a PNG with a colour bar from vmin to vmax.</summary>
@@ -44,7 +49,7 @@ public static class Heatmap
         plot.Axes.SetLimits(-half, (cols - 1) * stride + half, (rows - 1) * stride + half, -half);
         plot.HideGrid();
 
-        plot.Font.Set(Fonts.Sans);
+        plot.Font.Set(SansFont);
         plot.Title(title, fontSize * 1.1f);
         if (xLabel is not null) plot.XLabel(xLabel, fontSize);
         if (yLabel is not null) plot.YLabel(yLabel, fontSize);
