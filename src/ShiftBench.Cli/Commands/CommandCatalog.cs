@@ -11,5 +11,7 @@ public static class CommandCatalog
         RunCommand.Create(),
         DatasetCommand.Create(),
         BenchCommand.Create(),
+        ReportCommand.Create(),
+        FigureCommand.Create(),
     ];
 }

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using ShiftBench.Report;
+
+namespace ShiftBench.Cli.Commands;
+
+public static class FigureCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("figure", "Publication figures (PNG and SVG) from the runs below OUT_DIR.");
+        command.Subcommands.Add(Pair());
+        command.Subcommands.Add(Grid());
+        return command;
+    }
+
+    static Argument<string> OutDir() => new("OUT_DIR") { Description = "folder the runs wrote to", DefaultValueFactory = _ => "out" };
+    static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
+    static Option<string?> OutFile() => new("--out") { Description = "figure file (.png or .svg); default: OUT_DIR/figures/<name>.png and .svg" };
+    static Option<double?> Vmin() => new("--vmin") { Description = "colour-scale minimum (default: the data's minimum, floored to 0.01)" };
+    static Option<double> Vmax() => new("--vmax") { Description = "colour-scale maximum", DefaultValueFactory = _ => 1.0 };
+
+    static Command Pair()
+    {
+        var (outDir, model, dataset, layer) = (OutDir(), Required("--model", "network, e.g. resnet50"), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
+        var anchor = new Option<string?>("--anchor") { Description = "anchor (tl, tr, c, bl, br, ...); not used for class" };
+        var (outFile, vmin, vmax) = (OutFile(), Vmin(), Vmax());
+        var command = new Command("pair", "torchvision | antialiased side by side for one model, dataset, layer and anchor.");
+        command.Arguments.Add(outDir);
+        foreach (var o in new Option[] { model, dataset, layer, anchor, outFile, vmin, vmax }) command.Options.Add(o);
+        command.SetAction(p => CliRunner.Guard(() =>
+        {
+            foreach (var path in FigureJobs.Pair(p.GetValue(outDir)!, p.GetValue(model)!, p.GetValue(dataset)!, p.GetValue(layer)!,
+                         p.GetValue(anchor), p.GetValue(outFile), p.GetValue(vmin), p.GetValue(vmax)))
+                Console.WriteLine($"wrote {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    static Command Grid()
+    {
+        var (outDir, dataset, layer) = (OutDir(), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
+        var models = new Option<string[]>("--models") { Description = "rows, in this order (default: every model run)", AllowMultipleArgumentsPerToken = true };
+        var anchors = new Option<string[]>("--anchors") { Description = "columns, in this order (default: every anchor)", AllowMultipleArgumentsPerToken = true };
+        var variant = new Option<string>("--variant") { Description = "torchvision or antialiased", DefaultValueFactory = _ => "torchvision" };
+        var (outFile, vmin, vmax) = (OutFile(), Vmin(), Vmax());
+        var command = new Command("grid", "Models x anchors for one dataset, layer and variant (like the study's figure 3), one shared colour bar.");
+        command.Arguments.Add(outDir);
+        foreach (var o in new Option[] { dataset, layer, models, anchors, variant, outFile, vmin, vmax }) command.Options.Add(o);
+        command.SetAction(p => CliRunner.Guard(() =>
+        {
+            foreach (var path in FigureJobs.Grid(p.GetValue(outDir)!, p.GetValue(dataset)!, p.GetValue(layer)!, SplitList(p.GetValue(models)),
+                         SplitList(p.GetValue(anchors)), p.GetValue(variant)!, p.GetValue(outFile), p.GetValue(vmin), p.GetValue(vmax)))
+                Console.WriteLine($"wrote {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Accepts "a b", "a,b" or repeated options.</summary>
+    static List<string>? SplitList(string[]? values) =>
+        values is null ? null : values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+}

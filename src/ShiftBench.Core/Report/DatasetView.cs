@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ShiftBench.Report;
+
+/// <summary>8-bit RGBA pixels, row-major, 4 bytes per pixel.</summary>
+public sealed record RgbaImage(byte[] Rgba, int Width, int Height);
+
+/// <summary>
+/// Loads an image file and resizes it to width x height the way the datasets do (bilinear, half-pixel
+/// centres, no antialias, rounded to 8-bit). The report takes it as a parameter so that it uses exactly the
+/// dataset code's resize (<see cref="DatasetView.DatasetResize"/>).
+/// </summary>
+public delegate RgbaImage ResizeSource(string imagePath, int width, int height);
+
+/// <summary>
+/// The geometry of one dataset as run.json records it, and the exact 224x224 image the network saw at a
+/// position: patch kind = alpha blend of the resized patch over the canvas with its top-left at (y, x);
+/// crop kind = the canvas-sized window at (y, x) of the resized source. The report's JavaScript repeats
+/// <see cref="Render"/> operation for operation (float64 arithmetic) so both give identical pixels.
+/// </summary>
+public sealed class DatasetView
+{
+    public required string Name { get; init; }
+    public required string Kind { get; init; }   // "patch" or "crop"
+    public required int CanvasSize { get; init; }
+    public (byte R, byte G, byte B) CanvasColor { get; init; } = (255, 255, 255);
+    /// <summary>Canvas picture (patch kind with canvas.image), resized to CanvasSize.</summary>
+    public RgbaImage? CanvasImage { get; init; }
+    /// <summary>The resized patch (patch kind) or resized source (crop kind).</summary>
+    public required RgbaImage Source { get; init; }
+
+    /// <summary>Builds the view from run.json's "dataset" section, finding source files by their recorded path, else in dataDirs.</summary>
+    public static DatasetView FromRunJson(JsonElement dataset, IEnumerable<string> dataDirs, ResizeSource resize)
+    {
+        string name = dataset.TryGetProperty("name", out var n) ? n.GetString() ?? "?" : "?";
+        if (!dataset.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
+            throw new ShiftBenchException($"run.json of dataset '{name}': field dataset.config is missing");
+        var dirs = dataDirs.ToList();
+
+        string Where(string field) => $"run.json of dataset '{name}': dataset.config.{field}";
+        JsonElement Obj(JsonElement e, string field, string path) =>
+            e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Object ? v : throw new ShiftBenchException($"{Where(path)} is missing");
+        int Int(JsonElement e, string field, string path) =>
+            e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : throw new ShiftBenchException($"{Where(path)} is missing or not a number");
+        string Str(JsonElement e, string field, string path) =>
+            e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ShiftBenchException($"{Where(path)} is missing or not a string");
+        RgbaImage Load(string file, int size) => resize(Locate(dataset, file, dirs, name), size, size);
+
+        string kind = Str(config, "kind", "kind");
+        var canvas = Obj(config, "canvas", "canvas");
+        int canvasSize = Int(canvas, "size", "canvas.size");
+        switch (kind)
+        {
+            case "patch":
+            {
+                var patch = Obj(config, "patch", "patch");
+                int patchSize = Int(patch, "size", "patch.size");
+                var color = (R: (byte)255, G: (byte)255, B: (byte)255);
+                RgbaImage? canvasImage = null;
+                if (canvas.TryGetProperty("image", out var img) && img.ValueKind == JsonValueKind.String)
+                    canvasImage = Load(img.GetString()!, canvasSize);
+                else if (canvas.TryGetProperty("color", out var c) && c.ValueKind == JsonValueKind.Array)
+                {
+                    var rgb = c.EnumerateArray().Select(v => (byte)v.GetInt32()).ToArray();
+                    if (rgb.Length != 3) throw new ShiftBenchException($"{Where("canvas.color")} must be [r, g, b]");
+                    color = (rgb[0], rgb[1], rgb[2]);
+                }
+                return new DatasetView
+                {
+                    Name = name, Kind = kind, CanvasSize = canvasSize, CanvasColor = color, CanvasImage = canvasImage,
+                    Source = Load(Str(patch, "source", "patch.source"), patchSize),
+                };
+            }
+            case "crop":
+                return new DatasetView
+                {
+                    Name = name, Kind = kind, CanvasSize = canvasSize,
+                    Source = Load(Str(config, "source", "source"), Int(config, "resize", "resize")),
+                };
+            default:
+                throw new ShiftBenchException($"{Where("kind")} is '{kind}': the report knows 'patch' and 'crop'");
+        }
+    }
+
+    /// <summary>run.json "sources" path if it still exists, else the file name in the data folders; checks the recorded SHA-256.</summary>
+    static string Locate(JsonElement dataset, string file, List<string> dataDirs, string name)
+    {
+        string? recordedPath = null, sha = null;
+        if (dataset.TryGetProperty("sources", out var sources) && sources.ValueKind == JsonValueKind.Array)
+            foreach (var s in sources.EnumerateArray())
+                if (s.TryGetProperty("file", out var f) && f.GetString() == file)
+                {
+                    recordedPath = s.TryGetProperty("path", out var p) ? p.GetString() : null;
+                    sha = s.TryGetProperty("sha256", out var h) ? h.GetString() : null;
+                }
+        var candidates = new List<string>();
+        if (recordedPath is not null) candidates.Add(recordedPath);
+        candidates.AddRange(dataDirs.Select(d => Path.Combine(d, file)));
+        string found = candidates.FirstOrDefault(File.Exists)
+            ?? throw new ShiftBenchException($"dataset '{name}': source image '{file}' not found (looked in {string.Join(", ", candidates)}); pass --data-dir or set SHIFTBENCH_DATA");
+        if (sha is not null)
+        {
+            string actual = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(found)));
+            if (!actual.Equals(sha, StringComparison.OrdinalIgnoreCase))
+                throw new ShiftBenchException($"dataset '{name}': {found} has SHA-256 {actual}, but the run used {sha}; point --data-dir at the images the run used");
+        }
+        return found;
+    }
+
+    /// <summary>The CanvasSize x CanvasSize RGB image (3 bytes per pixel) the network saw at shift (y, x).</summary>
+    public byte[] Render(int y, int x)
+    {
+        int s = CanvasSize;
+        var rgb = new byte[s * s * 3];
+        if (Kind == "crop")
+        {
+            if (y < 0 || x < 0 || y + s > Source.Height || x + s > Source.Width)
+                throw new ShiftBenchException($"dataset '{Name}': crop at ({y}, {x}) leaves the {Source.Width}x{Source.Height} source");
+            for (int r = 0; r < s; r++)
+                for (int c = 0; c < s; c++)
+                {
+                    int src = ((y + r) * Source.Width + x + c) * 4, dst = (r * s + c) * 3;
+                    rgb[dst] = Source.Rgba[src]; rgb[dst + 1] = Source.Rgba[src + 1]; rgb[dst + 2] = Source.Rgba[src + 2];
+                }
+            return rgb;
+        }
+        for (int r = 0; r < s; r++)
+            for (int c = 0; c < s; c++)
+            {
+                int dst = (r * s + c) * 3;
+                if (CanvasImage is { } bg)
+                {
+                    int src = (r * bg.Width + c) * 4;
+                    rgb[dst] = bg.Rgba[src]; rgb[dst + 1] = bg.Rgba[src + 1]; rgb[dst + 2] = bg.Rgba[src + 2];
+                }
+                else
+                {
+                    rgb[dst] = CanvasColor.R; rgb[dst + 1] = CanvasColor.G; rgb[dst + 2] = CanvasColor.B;
+                }
+            }
+        for (int r = Math.Max(0, -y); r < Source.Height && y + r < s; r++)
+            for (int c = Math.Max(0, -x); c < Source.Width && x + c < s; c++)
+            {
+                int src = (r * Source.Width + c) * 4, dst = ((y + r) * s + x + c) * 3;
+                double a = Source.Rgba[src + 3] / 255.0;
+                for (int k = 0; k < 3; k++)
+                    rgb[dst + k] = (byte)Math.Floor(a * Source.Rgba[src + k] + (1 - a) * rgb[dst + k]);
+            }
+        return rgb;
+    }
+
+    /// <summary>The datasets' own resize (<see cref="Datasets.SourceImage.Resize8Bit"/>), as RGBA bytes for the page.</summary>
+    public static RgbaImage DatasetResize(string imagePath, int width, int height)
+    {
+        using var raw = Datasets.SourceImage.LoadRgba(imagePath);
+        using var resized = Datasets.SourceImage.Resize8Bit(raw, height, width);
+        using var hwc = resized.to(TorchSharp.torch.ScalarType.Byte).permute(1, 2, 0).contiguous();
+        return new RgbaImage(hwc.data<byte>().ToArray(), width, height);
+    }
+}

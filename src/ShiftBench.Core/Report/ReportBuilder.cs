@@ -1,0 +1,166 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ShiftBench.Report;
+
+/// <summary>What <see cref="ReportBuilder.Build"/> wrote.</summary>
+public sealed record ReportResult(string Path, int Runs, int Grids, long Bytes);
+
+/// <summary>
+/// `shiftbench report`: one self-contained HTML page (no network, opens from file://) over every complete run
+/// below an output folder. Grids are embedded as 16-bit codes (value = lo + code * step, step = 2e-5 or the
+/// grid's range / 65534 if that is coarser; 65535 = missing),
+/// delta-coded, split into low/high byte planes and gzip-compressed per run (the page inflates them with the
+/// browser's DecompressionStream). Each dataset's resized source image is embedded once as raw RGBA (not PNG:
+/// a canvas stores premultiplied alpha, which would alter the berry's semi-transparent edge), so the page
+/// can draw the exact image the network saw at any position.
+/// </summary>
+public static class ReportBuilder
+{
+    public const string FileName = "index.html";
+    const string DataPlaceholder = "__SHIFTBENCH_DATA__";
+    internal const int MissingCode = 65535, MaxCode = 65534;
+
+    /// <summary>Writes outDir/index.html. resize defaults to the datasets' own <see cref="DatasetView.DatasetResize"/>.</summary>
+    public static ReportResult Build(string outDir, IEnumerable<string> dataDirs, ResizeSource? resize = null,
+        IProgress<ProgressUpdate>? progress = null)
+    {
+        resize ??= DatasetView.DatasetResize;
+        var runs = RunFolder.FindAll(outDir);
+        if (runs.Count == 0)
+            throw new ShiftBenchException($"no complete run (run.json with \"complete\": true) below '{outDir}': run `shiftbench run` first or pass the folder it wrote to");
+        var dirs = dataDirs.ToList();
+
+        var datasets = new JsonObject();
+        foreach (var run in runs.GroupBy(r => r.Dataset).Select(g => g.First()))
+            datasets[run.Dataset] = DatasetJson(DatasetView.FromRunJson(run.DatasetSection, dirs, resize));
+
+        var runArray = new JsonArray();
+        int totalGrids = runs.Sum(r => r.Grids.Count), done = 0;
+        foreach (var run in runs)
+        {
+            runArray.Add(RunJson(run));
+            done += run.Grids.Count;
+            progress?.Report(new ProgressUpdate("report", done, totalGrids, "grids"));
+        }
+
+        var data = new JsonObject
+        {
+            ["lut"] = Convert.ToHexStringLower(ColorScale.Lut.SelectMany(c => new[] { c.R, c.G, c.B }).ToArray()),
+            ["missing"] = Convert.ToHexStringLower([ColorScale.Missing.R, ColorScale.Missing.G, ColorScale.Missing.B]),
+            ["vmax"] = 1.0,
+            ["datasets"] = datasets,
+            ["runs"] = runArray,
+        };
+        // The default encoder escapes '<', '>' and '&', so the JSON cannot close the <script> element it sits in.
+        string html = Template().Replace(DataPlaceholder, data.ToJsonString());
+        string path = Path.Combine(outDir, FileName);
+        File.WriteAllText(path, html, new UTF8Encoding(false));
+        return new ReportResult(path, runs.Count, totalGrids, new FileInfo(path).Length);
+    }
+
+    static string Template()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("ShiftBench.Report.report.html")
+            ?? throw new InvalidOperationException("embedded resource report.html is missing from ShiftBench.Core");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    static JsonObject DatasetJson(DatasetView view)
+    {
+        var json = new JsonObject
+        {
+            ["kind"] = view.Kind,
+            ["canvasSize"] = view.CanvasSize,
+            ["canvasColor"] = new JsonArray(view.CanvasColor.R, view.CanvasColor.G, view.CanvasColor.B),
+            ["source"] = ImageJson(view.Source),
+        };
+        if (view.CanvasImage is { } bg) json["canvasImage"] = ImageJson(bg);
+        return json;
+    }
+
+    static JsonObject ImageJson(RgbaImage image) => new()
+    {
+        ["width"] = image.Width,
+        ["height"] = image.Height,
+        ["rgba"] = Convert.ToBase64String(Gzip(image.Rgba)),
+    };
+
+    static JsonObject RunJson(RunFolder run)
+    {
+        int n = run.Rows * run.Cols;
+        var blob = new byte[run.Grids.Count * n * 2];
+        var grids = new JsonArray();
+        for (int g = 0; g < run.Grids.Count; g++)
+        {
+            var file = run.Grids[g];
+            var (codes, lo, step) = Quantize(run.ReadGrid(file));
+            // Low bytes of every delta, then high bytes: smooth grids give a high plane of near-constant bytes.
+            int offset = g * n * 2, previous = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int delta = (codes[i] - previous) & 0xffff;
+                previous = codes[i];
+                blob[offset + i] = (byte)delta;
+                blob[offset + n + i] = (byte)(delta >> 8);
+            }
+            grids.Add(new JsonObject { ["layer"] = file.Layer, ["anchor"] = file.Anchor, ["lo"] = lo, ["step"] = step });
+        }
+        var anchors = new JsonObject();
+        foreach (var (name, y, x) in run.Anchors) anchors[name] = new JsonArray(y, x);
+        var figures = new JsonArray();
+        foreach (var f in run.Figures)
+            figures.Add(new JsonObject
+            {
+                ["name"] = Path.GetFileName(f),
+                ["uri"] = "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(f)),
+            });
+        return new JsonObject
+        {
+            ["dataset"] = run.Dataset,
+            ["model"] = run.Model,
+            ["variant"] = run.Variant,
+            ["rows"] = run.Rows,
+            ["cols"] = run.Cols,
+            ["stride"] = run.Stride,
+            ["layers"] = new JsonArray(run.Layers.Select(l => (JsonNode?)l).ToArray()),
+            ["anchors"] = anchors,
+            ["grids"] = grids,
+            ["blob"] = Convert.ToBase64String(Gzip(blob)),
+            ["figures"] = figures,
+        };
+    }
+
+    /// <summary>
+    /// Finest quantisation step: the page shows 4 decimals, and a step of 2e-5 keeps the shown value within 1e-5
+    /// of the CSV while leaving the codes compressible (the full study's 336 grids: 9 MB instead of 13 MB).
+    /// </summary>
+    internal const double FinestStep = 2e-5;
+
+    /// <summary>Row-major 16-bit codes: value = lo + code * step; 65535 = NaN.</summary>
+    internal static (ushort[] Codes, double Lo, double Step) Quantize(double[,] grid)
+    {
+        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+        foreach (double v in grid)
+            if (double.IsFinite(v)) { lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
+        if (double.IsPositiveInfinity(lo)) (lo, hi) = (0, 0);
+        double step = Math.Max(FinestStep, (hi - lo) / MaxCode);
+        var codes = new ushort[grid.Length];
+        int i = 0;
+        foreach (double v in grid)
+            codes[i++] = !double.IsFinite(v) ? (ushort)MissingCode : (ushort)Math.Min(MaxCode, Math.Round((v - lo) / step));
+        return (codes, lo, step);
+    }
+
+    static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize))
+            gzip.Write(data);
+        return output.ToArray();
+    }
+}

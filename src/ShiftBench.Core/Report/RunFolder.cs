@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace ShiftBench.Report;
+
+/// <summary>One grid of a run: a cosine map (`cos-LAYER-ANCHOR.csv`) or the class probability map (`class.csv`, Anchor null).</summary>
+public sealed record GridFile(string Layer, string? Anchor, string Path);
+
+/// <summary>
+/// A finished run folder (OUT/dataset/model/variant/) as described in README.md "Output layout":
+/// what run.json says plus the grid CSVs that are present.
+/// </summary>
+public sealed class RunFolder
+{
+    public const string ClassLayer = "class";
+
+    public required string Dir { get; init; }
+    public required string Model { get; init; }
+    public required string Variant { get; init; }
+    public required string Dataset { get; init; }
+    public required JsonElement DatasetSection { get; init; }
+    public required int Rows { get; init; }
+    public required int Cols { get; init; }
+    public required int Stride { get; init; }
+    public required IReadOnlyList<string> Layers { get; init; }
+    /// <summary>Anchor name -> (y, x) in pixels of shift, in run.json order.</summary>
+    public required IReadOnlyList<(string Name, int Y, int X)> Anchors { get; init; }
+    public required IReadOnlyList<GridFile> Grids { get; init; }
+    /// <summary>Summary PNG figures listed in run.json "figures" that exist.</summary>
+    public required IReadOnlyList<string> Figures { get; init; }
+
+    public GridFile? Find(string layer, string? anchor) =>
+        Grids.FirstOrDefault(g => g.Layer == layer && (layer == ClassLayer || g.Anchor == anchor));
+
+    /// <summary>Every complete run below root (run.json with "complete": true), sorted by dataset, model, variant.</summary>
+    public static IReadOnlyList<RunFolder> FindAll(string root)
+    {
+        if (!Directory.Exists(root))
+            throw new ShiftBenchException($"output folder '{root}' does not exist: pass the OUT folder a run wrote to");
+        return Directory.EnumerateFiles(root, "run.json", SearchOption.AllDirectories)
+            .Select(p => TryLoad(Path.GetDirectoryName(p)!))
+            .OfType<RunFolder>()
+            .OrderBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Variant, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Null for an incomplete run (still running or interrupted); throws for a malformed run.json.</summary>
+    public static RunFolder? TryLoad(string dir)
+    {
+        string jsonPath = Path.Combine(dir, "run.json");
+        JsonElement root;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(jsonPath));
+            root = doc.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new ShiftBenchException($"{jsonPath}: not valid JSON ({e.Message}); rerun that run or delete the folder");
+        }
+        if (!root.TryGetProperty("complete", out var complete) || complete.ValueKind != JsonValueKind.True)
+            return null;
+
+        string Str(JsonElement e, string name) =>
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
+            : throw new ShiftBenchException($"{jsonPath}: field \"{name}\" is missing or not a string");
+        int Int(JsonElement e, string name) =>
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32()
+            : throw new ShiftBenchException($"{jsonPath}: field \"{name}\" is missing or not a number");
+
+        var dataset = root.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.Object ? ds
+            : throw new ShiftBenchException($"{jsonPath}: field \"dataset\" is missing");
+        var grid = root.TryGetProperty("grid", out var g) && g.ValueKind == JsonValueKind.Object ? g
+            : throw new ShiftBenchException($"{jsonPath}: field \"grid\" is missing");
+        int stride = grid.TryGetProperty("stride", out _) ? Int(grid, "stride") : Int(root, "stride");
+
+        var layers = root.TryGetProperty("layers", out var ls) && ls.ValueKind == JsonValueKind.Array
+            ? ls.EnumerateArray().Select(l => l.GetString() ?? "").Where(l => l != "").ToList()
+            : throw new ShiftBenchException($"{jsonPath}: field \"layers\" is missing");
+        var anchors = new List<(string, int, int)>();
+        if (root.TryGetProperty("anchors", out var an) && an.ValueKind == JsonValueKind.Object)
+            foreach (var a in an.EnumerateObject())
+            {
+                var yx = a.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray();
+                if (yx.Length != 2) throw new ShiftBenchException($"{jsonPath}: anchor \"{a.Name}\" must be [y, x]");
+                anchors.Add((a.Name, yx[0], yx[1]));
+            }
+
+        var grids = new List<GridFile>();
+        foreach (var layer in layers)
+        {
+            if (layer == ClassLayer)
+            {
+                string p = Path.Combine(dir, "class.csv");
+                if (File.Exists(p)) grids.Add(new GridFile(ClassLayer, null, p));
+                continue;
+            }
+            foreach (var (name, _, _) in anchors)
+            {
+                string p = Path.Combine(dir, $"cos-{layer}-{name}.csv");
+                if (File.Exists(p)) grids.Add(new GridFile(layer, name, p));
+            }
+        }
+
+        var figures = new List<string>();
+        if (root.TryGetProperty("figures", out var figs) && figs.ValueKind == JsonValueKind.Array)
+            foreach (var f in figs.EnumerateArray())
+                if (f.GetString() is { } name && name.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(dir, name)))
+                    figures.Add(Path.Combine(dir, name));
+
+        return new RunFolder
+        {
+            Dir = dir,
+            Model = Str(root, "model"),
+            Variant = Str(root, "variant"),
+            Dataset = Str(dataset, "name"),
+            DatasetSection = dataset,
+            Rows = Int(grid, "rows"),
+            Cols = Int(grid, "cols"),
+            Stride = stride,
+            Layers = layers,
+            Anchors = anchors,
+            Grids = grids,
+            Figures = figures,
+        };
+    }
+
+    /// <summary>Reads a y,x,val grid CSV into [rows, cols]; positions not in the file are NaN.</summary>
+    public double[,] ReadGrid(GridFile file) => ReadGrid(file.Path, Rows, Cols, Stride);
+
+    public static double[,] ReadGrid(string path, int rows, int cols, int stride)
+    {
+        var grid = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                grid[r, c] = double.NaN;
+        using var reader = new StreamReader(path);
+        string? header = reader.ReadLine();
+        if (header is null || header.Trim() != "y,x,val")
+            throw new ShiftBenchException($"{path}: header must be \"y,x,val\"; the file is not a ShiftBench grid");
+        string? line;
+        int lineNo = 1;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            var parts = line.Split(',');
+            if (parts.Length != 3
+                || !int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int y)
+                || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int x)
+                || !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double val))
+                throw new ShiftBenchException($"{path}:{lineNo}: expected \"y,x,val\" numbers, got \"{line}\"");
+            if (y % stride != 0 || x % stride != 0 || y / stride >= rows || x / stride >= cols || y < 0 || x < 0)
+                throw new ShiftBenchException($"{path}:{lineNo}: position ({y}, {x}) is outside the {rows}x{cols} grid of stride {stride} in run.json");
+            grid[y / stride, x / stride] = val;
+        }
+        return grid;
+    }
+}

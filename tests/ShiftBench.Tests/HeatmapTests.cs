@@ -1,0 +1,62 @@
+using ShiftBench.Report;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ShiftBench.Tests;
+
+public class HeatmapTests
+{
+    static bool NearLut(Rgb24 pixel, double value, double vmin, double vmax)
+    {
+        int index = ColorScale.Index(value, vmin, vmax);
+        for (int k = Math.Max(0, index - 1); k <= Math.Min(255, index + 1); k++)
+            if (ColorScale.Lut[k] == (pixel.R, pixel.G, pixel.B)) return true;
+        return false;
+    }
+
+    [Test]
+    public void SavePngDrawsEachCellAtItsShiftWithRowZeroOnTop()
+    {
+        const int rows = 9, cols = 13, stride = 3;
+        const double vmin = 0.2, vmax = 1.0;
+        var grid = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                grid[r, c] = vmin + (vmax - vmin) * (r * cols + c) / (rows * cols - 1.0);
+        string path = Path.Combine(SyntheticRuns.NewOutDir(), "cos-fc-tl.png");
+
+        var plot = Heatmap.SavePngPlot(path, grid, stride, vmin, vmax, "resnet50 fc tl");
+
+        using var image = Image.Load<Rgb24>(path);
+        Assert.That((image.Width, image.Height), Is.EqualTo((Heatmap.DefaultWidth, Heatmap.DefaultHeight)));
+        var checkedCells = new[] { (0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1), (4, 6), (2, 9) };
+        var pixelYs = new List<float>();
+        foreach (var (r, c) in checkedCells)
+        {
+            var px = plot.GetPixel(new ScottPlot.Coordinates(c * stride, r * stride));
+            var pixel = image[(int)px.X, (int)px.Y];
+            Assert.That(NearLut(pixel, grid[r, c], vmin, vmax), Is.True, $"cell ({r}, {c}) at shift ({r * stride}, {c * stride}) drew {pixel}");
+            pixelYs.Add(px.Y);
+        }
+        Assert.That(pixelYs[0], Is.LessThan(pixelYs[2]), "row 0 (y shift 0) must be above the last row");
+    }
+
+    [Test]
+    public void SavePngRejectsAnEmptyColourRange()
+    {
+        var e = Assert.Throws<ShiftBenchException>(() =>
+            Heatmap.SavePng(Path.Combine(SyntheticRuns.NewOutDir(), "x.png"), new double[2, 2], 1, 1.0, 1.0, "t"));
+        Assert.That(e!.Message, Does.Contain("minimum"));
+    }
+
+    [Test]
+    public void ColourScaleIsYellowAtTheMaximumAndDarkRedAtTheMinimum()
+    {
+        Assert.That(ColorScale.Map(1.0, 0.5, 1.0), Is.EqualTo(((byte)0xff, (byte)0xff, (byte)0xcc)));
+        Assert.That(ColorScale.Map(0.5, 0.5, 1.0), Is.EqualTo(((byte)0x80, (byte)0x00, (byte)0x26)));
+        Assert.That(ColorScale.Map(0.1, 0.5, 1.0), Is.EqualTo(ColorScale.Map(0.5, 0.5, 1.0)), "below the minimum clamps");
+        // Darker (lower luminance) as the value falls.
+        double Luma((byte R, byte G, byte B) c) => 0.3 * c.R + 0.59 * c.G + 0.11 * c.B;
+        Assert.That(Luma(ColorScale.Map(0.9, 0.5, 1.0)), Is.GreaterThan(Luma(ColorScale.Map(0.7, 0.5, 1.0))));
+    }
+}
