@@ -38,7 +38,7 @@ public class MultiPatchTests
         var model = ModelRegistry.Find("alexnet", ModelVariant.Torchvision);
         RunRequest Request(DatasetConfig dataset, string outDir) => new()
         {
-            Model = model, Dataset = dataset, DataDir = data, Weights = WeightsSource.Deterministic(3),
+            Model = model, Dataset = dataset, DataDir = data, Weights = WeightsSource.Deterministic(),
             Layers = ["fc7", "class"], AnchorSpecs = ["tl", "c"], BatchSize = 9, OutRoot = outDir,
         };
 

@@ -15,7 +15,7 @@ public class RunnerTests
         Model = ModelRegistry.Find("alexnet", ModelVariant.Torchvision),
         Dataset = DatasetCatalog.Resolve("berry"),
         DataDir = TestPaths.DataDir,
-        Weights = WeightsSource.Deterministic(1),
+        Weights = WeightsSource.Deterministic(),
         Layers = layers ?? ["fc7", "class"],
         Stride = stride,
         BatchSize = batch,
@@ -165,7 +165,7 @@ public class RunnerTests
         using var recorded = new SemaphoreSlim(0);
         using var watcher = new FileSystemWatcher(run, "progress.json") { IncludeSubdirectories = true, EnableRaisingEvents = true };
         watcher.Renamed += (_, _) => recorded.Release();
-        var cli = StartCli($"run --model alexnet --variant torchvision --dataset berry --stride 12 --layers fc6,class --batch-size 2 --weights deterministic:1 --out {killed.Path}");
+        var cli = StartCli($"run --model alexnet --variant torchvision --dataset berry --stride 12 --layers fc6,class --batch-size 2 --weights deterministic --out {killed.Path}");
         Assert.That(recorded.Wait(TimeSpan.FromMinutes(2)), "the run recorded a finished batch");
         cli.Kill(entireProcessTree: true);
         cli.WaitForExit();

@@ -15,7 +15,7 @@ public static class RunCommand
     public static readonly Option<string[]> AnchorsOption = new("--anchors") { Description = "Anchors: tl,tr,c,bl,br or Y:X in pixels", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<int?> Stride = new("--stride") { Description = "Step between positions in pixels (default: the dataset's, 1)" };
     public static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 16 };
-    public static readonly Option<string?> Weights = new("--weights") { Description = "Weights file for a single --variant ('deterministic[:SEED]' = synthetic weights for tests and demos)" };
+    public static readonly Option<string?> Weights = new("--weights") { Description = "Weights file for a single --variant ('deterministic' = synthetic weights for tests and demos)" };
     public static readonly Option<string?> WeightsDir = new("--weights-dir") { Description = "Folder of published weight files (default $SHIFTBENCH_WEIGHTS, else weights/)" };
     public static readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder of source images (default $SHIFTBENCH_DATA, else data/)" };
     public static readonly Option<string> Out = new("--out") { Description = "Output root", DefaultValueFactory = _ => "out" };
@@ -44,15 +44,6 @@ public static class RunCommand
         return command;
     }
 
-    /// <summary>`--weights deterministic[:SEED]` selects synthetic weights instead of a file.</summary>
-    static int? ParseDeterministic(string? weights)
-    {
-        if (weights is null || !weights.StartsWith("deterministic", StringComparison.Ordinal)) return null;
-        if (weights == "deterministic") return 0;
-        return weights.Length > 14 && weights[13] == ':' && int.TryParse(weights[14..], out int seed) ? seed
-            : throw new ShiftBenchException($"--weights '{weights}': write deterministic or deterministic:SEED (SEED a whole number)");
-    }
-
     static IReadOnlyList<RunRequest> BuildRequests(ParseResult parse)
     {
         string variantText = parse.GetValue(Variant)!;
@@ -60,8 +51,8 @@ public static class RunCommand
             ? [ModelVariant.Torchvision, ModelVariant.Antialiased]
             : new[] { ModelRegistry.ParseVariant(variantText) };
         string? weightsFile = parse.GetValue(Weights);
-        int? syntheticSeed = ParseDeterministic(weightsFile);
-        if (weightsFile is not null && variants.Length > 1 && syntheticSeed is null)
+        bool synthetic = weightsFile == WeightsSource.DeterministicName;
+        if (weightsFile is not null && variants.Length > 1 && !synthetic)
             throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
         var dataset = DatasetCatalog.Resolve(parse.GetValue(Dataset)!);
         string weightsDir = AssetPaths.WeightsDirectory(parse.GetValue(WeightsDir));
@@ -71,7 +62,7 @@ public static class RunCommand
         return variants.Select(variant =>
         {
             var entry = ModelRegistry.Find(model, variant);
-            var weights = syntheticSeed is { } seed ? WeightsSource.Deterministic(seed)
+            var weights = synthetic ? WeightsSource.Deterministic()
                 : WeightsSource.File(weightsFile ?? Path.Combine(weightsDir, entry.FileName));
             return new RunRequest
             {

@@ -27,7 +27,7 @@ public static class Benchmark
         if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
         double gflop = GflopPerImage(entry);
         double forward;
-        using (var model = ModelLoader.Load(entry, WeightsSource.Deterministic(0), device))
+        using (var model = ModelLoader.Load(entry, WeightsSource.Deterministic(), device))
             forward = ForwardImagesPerSecond(model, batchSize, images, device, progress);
 
         string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
@@ -35,7 +35,7 @@ public static class Benchmark
         {
             var request = new RunRequest
             {
-                Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(0),
+                Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
                 BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images,
             };
             var endToEnd = ExperimentRunner.Run(request, progress);

@@ -22,7 +22,7 @@ public static class ModelLoader
         }
         else
         {
-            DeterministicWeights.Fill(model, weights.DeterministicSeed ?? 0);
+            DeterministicWeights.Fill(model);
         }
         model.eval();
         return model.to(device);

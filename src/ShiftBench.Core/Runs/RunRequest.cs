@@ -8,11 +8,12 @@ namespace ShiftBench.Runs;
 /// Where a run's weights come from: a .pth file, or the counter-based synthetic weights of
 /// DeterministicWeights (for tests, benchmarks and demos without downloads; never for results).
 /// </summary>
-public sealed record WeightsSource(string? Path, int? DeterministicSeed = null)
+public sealed record WeightsSource(string? Path)
 {
+    public const string DeterministicName = "deterministic";
     public static WeightsSource File(string path) => new(path);
-    public static WeightsSource Deterministic(int seed) => new(null, seed);
-    public override string ToString() => Path ?? $"deterministic:{DeterministicSeed}";
+    public static WeightsSource Deterministic() => new((string?)null);
+    public override string ToString() => Path ?? DeterministicName;
 }
 
 /// <summary>Everything one run needs; built by the CLI (or a sweep) from options and defaults.</summary>
