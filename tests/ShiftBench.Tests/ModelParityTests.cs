@@ -55,6 +55,28 @@ public class ModelParityTests
         }
     }
 
+    [Test]
+    public void GeneratorMatchesPythonTwin()
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(ParityDir, "manifest.json")));
+        using var scope = NewDisposeScope();
+        var input = DeterministicWeights.ParityInput().reshape(-1);
+        foreach (var sample in manifest.RootElement.GetProperty("input").GetProperty("samples").EnumerateArray())
+        {
+            var index = sample.GetProperty("index").GetInt64();
+            Assert.That(input[index].item<float>(), Is.EqualTo((float)sample.GetProperty("value").GetDouble()), $"input[{index}]");
+        }
+        foreach (var sample in manifest.RootElement.GetProperty("weights").EnumerateArray())
+        {
+            var key = sample.GetProperty("key").GetString()!;
+            var weights = empty(sample.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray());
+            DeterministicWeights.Fill(key, weights);
+            var first = sample.GetProperty("first").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+            Assert.That(weights.reshape(-1)[..first.Length].data<float>().ToArray(), Is.EqualTo(first), key);
+            Assert.That(weights.to(ScalarType.Float64).sum().item<double>(), Is.EqualTo(sample.GetProperty("sum").GetDouble()).Within(1e-9), $"{key} sum");
+        }
+    }
+
     /// <summary>Builds the network as the runner does, fills it, and records every tap plus fc and class.</summary>
     static Dictionary<string, Tensor> RunWithTaps(ModelEntry entry)
     {
