@@ -28,7 +28,10 @@ public static class ModelRegistry
     ];
 
     static readonly LayerTap[] ResNet50Taps = [new("pool", "fc", TapPoint.Input)];
+    // torchvision's classifier.0 is Dropout, the antialiased one's is the Linear: both receive the pooled features.
     static readonly LayerTap[] MobileNetV2Taps = [new("pool", "classifier.0", TapPoint.Input)];
+
+    const int StudyFilterSize = 5;
 
     public static readonly IReadOnlyList<ModelEntry> All =
     [
@@ -36,6 +39,10 @@ public static class ModelRegistry
         Torchvision("vgg16", "vgg16-397923af.pth", Vgg16Taps, () => torchvision.models.vgg16()),
         Torchvision("resnet50", "resnet50-0676ba61.pth", ResNet50Taps, () => torchvision.models.resnet50()),
         Torchvision("mobilenet_v2", "mobilenet_v2-b0353104.pth", MobileNetV2Taps, () => torchvision.models.mobilenet_v2()),
+        Antialiased("alexnet", StudyFilterSize, "alexnet_lpf5-4fa3706a.pth", AlexNetTaps, () => new AntialiasedAlexNet(StudyFilterSize)),
+        Antialiased("vgg16", StudyFilterSize, "vgg16_lpf5-1391f70c.pth", Vgg16Taps, () => new AntialiasedVgg16(StudyFilterSize)),
+        Antialiased("resnet50", StudyFilterSize, "resnet50_lpf5-9953c9ad.pth", ResNet50Taps, () => new AntialiasedResNet50(StudyFilterSize)),
+        Antialiased("mobilenet_v2", StudyFilterSize, "mobilenet_v2_lpf5-ab8fe968.pth", MobileNetV2Taps, () => new AntialiasedMobileNetV2(StudyFilterSize)),
     ];
 
     public static IEnumerable<string> ModelNames => All.Select(e => e.Model).Distinct();
@@ -58,10 +65,18 @@ public static class ModelRegistry
     };
 
     static ModelEntry Torchvision(string model, string file, LayerTap[] taps, Func<nn.Module<Tensor, Tensor>> build) =>
-        new(model, ModelVariant.Torchvision, FilterSize: 1, file, TorchvisionBase + file, Sha256PrefixOf(file), 224, taps, build);
+        new(model, ModelVariant.Torchvision, FilterSize: 1, file, TorchvisionBase + file, Sha256PrefixOf(file), 224, taps, InEvalMode(build));
 
     internal static ModelEntry Antialiased(string model, int filterSize, string file, LayerTap[] taps, Func<nn.Module<Tensor, Tensor>> build) =>
-        new(model, ModelVariant.Antialiased, filterSize, file, AntialiasedBase + file, Sha256PrefixOf(file), 224, taps, build);
+        new(model, ModelVariant.Antialiased, filterSize, file, AntialiasedBase + file, Sha256PrefixOf(file), 224, taps, InEvalMode(build));
+
+    /// <summary>Built models start in eval mode (Dropout off, batch-norm running statistics), ready for inference.</summary>
+    static Func<nn.Module<Tensor, Tensor>> InEvalMode(Func<nn.Module<Tensor, Tensor>> build) => () =>
+    {
+        var model = build();
+        model.eval();
+        return model;
+    };
 
     /// <summary>Published files carry the first 8 hex digits of their SHA-256 after the last '-'.</summary>
     static string Sha256PrefixOf(string file) => Path.GetFileNameWithoutExtension(file).Split('-')[^1];

@@ -55,16 +55,31 @@ public sealed class NpyRowFile : IDisposable
     public static NpyRowFile OpenRead(string path)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var (descr, shape, headerLength) = ReadHeader(stream, path);
+        if (descr != "<f4" || shape.Length != 2)
+        {
+            stream.Dispose();
+            throw new InvalidDataException($"{path} is not a 2-D float32 .npy file");
+        }
+        return new NpyRowFile(stream, headerLength, shape[0], shape[1]);
+    }
+
+    /// <summary>Reads a format 1.0 header: dtype descr, shape, and where the data starts.</summary>
+    public static (string Descr, long[] Shape, long HeaderLength) ReadHeader(Stream stream, string path)
+    {
         var prefix = new byte[10];
         stream.ReadExactly(prefix);
+        if (prefix[0] != 0x93 || Encoding.ASCII.GetString(prefix, 1, 5) != "NUMPY" || prefix[6] != 1)
+            throw new InvalidDataException($"{path} is not a NumPy format 1.0 .npy file");
         var header = new byte[BitConverter.ToUInt16(prefix, 8)];
         stream.ReadExactly(header);
         string text = Encoding.ASCII.GetString(header);
+        if (text.Contains("'fortran_order': True")) throw new InvalidDataException($"{path} is in Fortran order; save it in C order");
+        string descr = text[(text.IndexOf("'descr': '", StringComparison.Ordinal) + 10)..];
+        descr = descr[..descr.IndexOf('\'')];
         string shape = text[(text.IndexOf("'shape': (", StringComparison.Ordinal) + 10)..];
         var dims = shape[..shape.IndexOf(')')].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
-        if (!text.Contains("'<f4'") || dims.Length != 2)
-            throw new InvalidDataException($"{path} is not a 2-D float32 .npy file");
-        return new NpyRowFile(stream, prefix.Length + header.Length, dims[0], dims[1]);
+        return (descr, dims, prefix.Length + header.Length);
     }
 
     static bool StartsWith(FileStream stream, byte[] header)

@@ -19,6 +19,8 @@ public static class ModelLoader
             var stateDict = PthFile.ReadStateDict(path);
             try { StateDictLoader.Load(model, stateDict, path, $"{entry.Model} ({entry.VariantName})"); }
             finally { foreach (var t in stateDict.Values) t.Dispose(); }
+            // The published `filt` buffers must be the binomial filters the filter size implies.
+            BlurPool.VerifyFilters(model);
         }
         else
         {
