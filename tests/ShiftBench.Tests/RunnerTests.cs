@@ -110,6 +110,11 @@ public class RunnerTests
         Assert.That(json["complete"]!.GetValue<bool>());
         Assert.That(json["dataset"]!["sources"]![0]!["sha256"]!.GetValue<string>(), Is.EqualTo("187b35acaf3c9b305ad74004fdbbaea311cc8587b745934008ae7619e36ad62f"));
         Assert.That(json["grid"]!["rows"]!.GetValue<int>(), Is.EqualTo(5));
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["layers"]!;
+        Assert.That(summary["fc7"]!["global"]!.GetValue<double>(), Is.InRange(-1.0, 1.0));
+        Assert.That(summary["fc7"]!["anchors"]!["tl"]!["min"]!.GetValue<double>(), Is.EqualTo(tl.Cast<double>().Min()).Within(1e-12));
+        Assert.That(summary["class"]!["consistency"]!.GetValue<double>(), Is.InRange(0.0, 1.0));
+        Assert.That(File.ReadLines(Path.Combine(run, "summary.csv")).First(), Is.EqualTo("layer,metric,value"));
     }
 
     [Test]

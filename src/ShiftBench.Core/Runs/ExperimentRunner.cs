@@ -120,6 +120,8 @@ public static class ExperimentRunner
 
         var grids = Stopwatch.StartNew();
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
+        Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings);

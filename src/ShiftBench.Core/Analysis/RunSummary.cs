@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ShiftBench.Models;
+using ShiftBench.Output;
+
+namespace ShiftBench.Analysis;
+
+/// <summary>
+/// summary.json and summary.csv of a run folder: every metric of InvarianceMetrics per layer.
+/// summary.json: {"layers": {LAYER: {"global", "local", "period_y", "period_x", "period_power",
+/// "anchors": {ANCHOR: {"mean", "min", "std"}}}, "class": {"mean", "min", "max", "accuracy", "consistency",
+/// "local_consistency", "period_y", "period_x", "period_power"}}}.
+/// summary.csv: tidy rows `layer,metric,value` (anchor statistics named `ANCHOR.mean` and so on).
+/// </summary>
+public static class RunSummary
+{
+    public sealed record Geometry(int Rows, int Cols, int Stride, IReadOnlyList<string> Layers, IReadOnlyList<string> Anchors, int? TargetClass);
+
+    public static Geometry ReadGeometry(string runDir)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")))!;
+        var grid = json["grid"]!;
+        return new Geometry(grid["rows"]!.GetValue<int>(), grid["cols"]!.GetValue<int>(), grid["stride"]!.GetValue<int>(),
+            json["layers"]!.AsArray().Select(l => l!.GetValue<string>()).ToList(),
+            json["anchors"]!.AsObject().Select(a => a.Key).ToList(),
+            json["dataset"]?["target_class"]?.GetValue<int?>());
+    }
+
+    /// <summary>Computes the metrics of the files in runDir and writes summary.json and summary.csv.</summary>
+    public static JsonObject Write(string runDir, Geometry g)
+    {
+        var layers = new JsonObject();
+        foreach (var layer in g.Layers.Where(l => l != ModelEntry.ClassLayer))
+        {
+            var entry = new JsonObject();
+            string features = Path.Combine(runDir, $"features-{layer}.npy");
+            if (File.Exists(features))
+            {
+                var acc = Accumulate(features, g.Rows, g.Cols);
+                entry["global"] = acc.Global;
+                entry["local"] = acc.Local;
+            }
+            var anchors = new JsonObject();
+            foreach (var anchor in g.Anchors)
+            {
+                string csv = Path.Combine(runDir, $"cos-{layer}-{anchor}.csv");
+                if (!File.Exists(csv)) continue;
+                var grid = GridCsv.Read(csv).Grid;
+                var s = InvarianceMetrics.Stats(grid);
+                anchors[anchor] = new JsonObject { ["mean"] = s.Mean, ["min"] = s.Min, ["std"] = s.Std };
+                if (anchor == "c") AddPeriod(entry, grid, g.Stride);
+            }
+            entry["anchors"] = anchors;
+            layers[layer] = entry;
+        }
+        if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, "class.csv")) && g.TargetClass is { } target)
+        {
+            var probability = GridCsv.Read(Path.Combine(runDir, "class.csv")).Grid;
+            var top1 = Npy.ReadInt64(Path.Combine(runDir, "top1.npy")).Data;
+            var m = InvarianceMetrics.Classes(probability, top1, target);
+            var entry = new JsonObject
+            {
+                ["mean"] = m.Mean, ["min"] = m.Min, ["max"] = m.Max, ["accuracy"] = m.Accuracy,
+                ["consistency"] = m.Consistency, ["local_consistency"] = m.LocalConsistency,
+            };
+            AddPeriod(entry, probability, g.Stride);
+            layers[ModelEntry.ClassLayer] = entry;
+        }
+        var summary = new JsonObject { ["layers"] = layers };
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.csv"), ToCsv(summary));
+        return summary;
+    }
+
+    static void AddPeriod(JsonObject entry, double[,] grid, int stride)
+    {
+        var p = InvarianceMetrics.Period(grid, stride);
+        entry["period_y"] = p.PeriodY;
+        entry["period_x"] = p.PeriodX;
+        entry["period_power"] = p.Power;
+    }
+
+    static InvarianceMetrics.FeatureAccumulator Accumulate(string path, int rows, int cols)
+    {
+        using var file = NpyRowFile.OpenRead(path);
+        var acc = new InvarianceMetrics.FeatureAccumulator(rows, cols, (int)file.Cols);
+        int chunk = (int)Math.Max(1, (32L << 20) / (file.Cols * sizeof(float)));
+        var buffer = new float[chunk * file.Cols];
+        for (long start = 0; start < file.Rows; start += chunk)
+        {
+            int count = (int)Math.Min(chunk, file.Rows - start);
+            var span = buffer.AsSpan(0, (int)(count * file.Cols));
+            file.ReadRows(start, span);
+            acc.Add(span);
+        }
+        return acc;
+    }
+
+    /// <summary>Flattens summary.json into (layer, metric, value) rows, the order of summary.csv.</summary>
+    public static IEnumerable<(string Layer, string Metric, double Value)> Rows(JsonNode summary)
+    {
+        foreach (var (layer, node) in summary["layers"]!.AsObject())
+            foreach (var (metric, value) in node!.AsObject())
+            {
+                if (metric == "anchors")
+                {
+                    foreach (var (anchor, stats) in value!.AsObject())
+                        foreach (var (stat, v) in stats!.AsObject())
+                            yield return (layer, $"{anchor}.{stat}", v!.GetValue<double>());
+                }
+                else yield return (layer, metric, value!.GetValue<double>());
+            }
+    }
+
+    static string ToCsv(JsonNode summary)
+    {
+        var text = new StringBuilder("layer,metric,value\n");
+        foreach (var (layer, metric, value) in Rows(summary))
+            text.Append(layer).Append(',').Append(metric).Append(',').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        return text.ToString();
+    }
+}
