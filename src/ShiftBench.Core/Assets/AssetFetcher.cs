@@ -103,6 +103,21 @@ public static class AssetFetcher
             progress?.Report(new ProgressUpdate(asset.FileName, size, size, Unit));
             return;
         }
+        try
+        {
+            await DownloadLockedAsync(http, asset, url, dest, part, options, progress, cancellationToken);
+        }
+        finally
+        {
+            // The lock file goes with the download it guards; it stays beside a part file kept for resuming.
+            if (!File.Exists(part))
+                held.ReleaseAndDelete();
+        }
+    }
+
+    static async Task DownloadLockedAsync(HttpClient http, AssetEntry asset, string url, string dest, string part,
+        FetchOptions options, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
+    {
 
         for (int attempt = 1; ; attempt++)
         {
@@ -194,8 +209,16 @@ public static class AssetFetcher
 
             long? length = response.Content.Headers.ContentLength;
             long total = length is { } l ? have + l : asset.Size ?? 0;
-            await using var file = new FileStream(part, have > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write,
-                FileShare.Read, 1 << 16, useAsync: true);
+            FileStream file;
+            try
+            {
+                file = new FileStream(part, have > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            }
+            catch (IOException e) when (File.Exists(part))
+            {
+                throw new RetryableDownloadException($"{part} is being written by another process ({e.Message})");
+            }
+            await using var _ = file;
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             var buffer = new byte[1 << 16];
             progress?.Report(new ProgressUpdate(asset.FileName, have, total, Unit));
