@@ -217,6 +217,7 @@ public class AssetsFetcherTests
         Assert.That(results[0], Is.EqualTo(results[1]));
         Assert.That(File.ReadAllBytes(results[0][0]), Is.EqualTo(weights));
         Assert.That(server.RequestsFor("/net-a.pth"), Has.Count.EqualTo(1));
+        Assert.That(FilesUnder(root), Is.EqualTo(new[] { "net-a.pth" }), "neither process leaves its lock file");
     }
 
     [Test]

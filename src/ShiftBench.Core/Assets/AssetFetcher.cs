@@ -96,15 +96,15 @@ public static class AssetFetcher
 
         using var held = await FileLock.AcquireAsync(dest + LockSuffix, options.LockPollInterval,
             () => options.WaitingForOtherDownload?.Invoke(dest), cancellationToken);
-        // Whoever held the lock before may have finished this very file.
-        if (File.Exists(dest) && asset.Matches(await Sha256OfFileAsync(dest, cancellationToken)))
-        {
-            long size = new FileInfo(dest).Length;
-            progress?.Report(new ProgressUpdate(asset.FileName, size, size, Unit));
-            return;
-        }
         try
         {
+            // Whoever held the lock before may have finished this very file.
+            if (File.Exists(dest) && asset.Matches(await Sha256OfFileAsync(dest, cancellationToken)))
+            {
+                long size = new FileInfo(dest).Length;
+                progress?.Report(new ProgressUpdate(asset.FileName, size, size, Unit));
+                return;
+            }
             await DownloadLockedAsync(http, asset, url, dest, part, options, progress, cancellationToken);
         }
         finally
