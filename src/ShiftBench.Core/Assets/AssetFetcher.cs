@@ -115,10 +115,10 @@ public static class AssetFetcher
         }
     }
 
+    /// <summary>Tries (resuming) until the part file is whole, then verifies it and renames it into place.</summary>
     static async Task DownloadLockedAsync(HttpClient http, AssetEntry asset, string url, string dest, string part,
         FetchOptions options, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
-
         for (int attempt = 1; ; attempt++)
         {
             try
