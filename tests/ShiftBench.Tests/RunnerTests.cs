@@ -188,14 +188,16 @@ public class RunnerTests
     [TestCase("--model alexnet --dataset berry --anchors zz", "unknown anchor 'zz'")]
     [TestCase("--model alexnet --dataset berry --stride 31 --anchors 30:30", "outside the grid")]
     [TestCase("--model alexnet --dataset berry --stride 0", "--stride 0 is invalid")]
-    [TestCase("--model alexnet --dataset berry --data-dir /nonexistent", "berry_transparent.png is missing")]
-    [TestCase("--model alexnet --dataset berry --weights-dir /nonexistent", "weights file /nonexistent/alexnet-owt-7be5be79.pth is missing")]
+    [TestCase("--model alexnet --dataset berry --data-dir /nonexistent", "berry_transparent.png from https://jakehlee.github.io/interactive-invariance/data/images/berry_transparent.png into /nonexistent")]
+    [TestCase("--model alexnet --dataset berry --weights-dir /nonexistent", "alexnet-owt-7be5be79.pth from https://download.pytorch.org/models/alexnet-owt-7be5be79.pth into /nonexistent")]
+    [TestCase("--model alexnet --dataset berry --weights /nonexistent/a.pth", "weights file /nonexistent/a.pth is missing")]
     [TestCase("--model alexnet --dataset berry --out /etc/hostname/x", "is not writable")]
     [TestCase("--model alexnet --dataset berry --device tpu", "unknown device 'tpu'")]
     public void BadInputGivesOneLineAndNonZeroExit(string arguments, string expected)
     {
         using var dir = TestPaths.NewTempDir();
-        string extra = (arguments.Contains("--out") ? "" : $" --out {dir.Path}") + (arguments.Contains("--stride") ? "" : " --stride 62");
+        string extra = (arguments.Contains("--out") ? "" : $" --out {dir.Path}") + (arguments.Contains("--stride") ? "" : " --stride 62")
+            + (arguments.Contains("--weights") ? "" : " --weights deterministic");
         var cli = StartCli($"run --variant torchvision {arguments}{extra}");
         string stderr = cli.StandardError.ReadToEnd();
         cli.WaitForExit();
@@ -233,6 +235,7 @@ public class RunnerTests
         };
         info.Environment["SHIFTBENCH_DATA"] = TestPaths.DataDir;
         info.Environment["CI"] = "true";
+        info.Environment["SHIFTBENCH_OFFLINE"] = "1"; // tests never reach out to the published URLs
         return Process.Start(info)!;
     }
 

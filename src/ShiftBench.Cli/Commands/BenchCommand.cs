@@ -27,7 +27,7 @@ public static class BenchCommand
             var config = DatasetCatalog.Resolve(parse.GetValue(dataset)!);
             var computeDevice = ComputeDevice.Resolve(parse.GetValue(device)!);
             var r = await ConsoleProgress.RunAsync(p => Task.Run(() => Benchmark.Run(entry, config,
-                AssetPaths.DataDirectory(parse.GetValue(dataDir)), parse.GetValue(batchSize), parse.GetValue(images), computeDevice, p), cancel));
+                AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir, parse.GetValue(batchSize), parse.GetValue(images), computeDevice, p), cancel));
             Console.WriteLine($"model            {r.Model} ({r.Variant}), batch {r.BatchSize}, {r.Images} images, {r.Threads} threads, {computeDevice}");
             Console.WriteLine($"forward only     {r.ForwardImagesPerSecond,8:F1} images/s");
             Console.WriteLine($"end to end (run) {r.EndToEndImagesPerSecond,8:F1} images/s   ratio to forward {r.EndToEndOverForward:F2}");

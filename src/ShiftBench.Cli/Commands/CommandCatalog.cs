@@ -13,5 +13,6 @@ public static class CommandCatalog
         BenchCommand.Create(),
         ReportCommand.Create(),
         FigureCommand.Create(),
+        FetchCommand.Create(),
     ];
 }

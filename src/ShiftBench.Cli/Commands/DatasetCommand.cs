@@ -43,7 +43,7 @@ public static class DatasetCommand
             var parts = position.Split(',', ':');
             if (parts.Length != 2 || !int.TryParse(parts[0], out int y) || !int.TryParse(parts[1], out int x))
                 throw new ShiftBenchException($"--at '{position}' is not a position: write Y,X in pixels, e.g. --at 12,40");
-            using var dataset = ShiftDataset.Open(config, AssetPaths.DataDirectory(parse.GetValue(dataDir)));
+            using var dataset = ShiftDataset.Open(config, AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir);
             using var image = dataset.Render8Bit(y, x);
             string path = parse.GetValue(outFile)!;
             Output.AtomicFile.Write(path, tmp => SourceImage.SavePng(image, tmp));

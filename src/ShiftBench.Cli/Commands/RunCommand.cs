@@ -21,17 +21,20 @@ public static class RunCommand
     public static readonly Option<string> Out = new("--out") { Description = "Output root", DefaultValueFactory = _ => "out" };
     public static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue an interrupted run (finished runs are skipped)" };
+    public static readonly Option<bool> Offline = new("--offline") { Description = "Never download; missing files are an error (also SHIFTBENCH_OFFLINE=1)" };
     public static readonly Option<double?> Vmin = new("--vmin") { Description = "Bottom of the heatmap colour scale (default: each grid's minimum)" };
 
     public static Command Create()
     {
         var command = new Command("run", "Extract features at every shift and write cosine and class grids.")
         {
-            Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, Resume, Vmin,
+            Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, Resume, Offline, Vmin,
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
             var requests = BuildRequests(parse);
+            foreach (var request in requests) ExperimentRunner.Validate(request);
+            await FetchMissingAssets(parse, requests, cancel);
             foreach (var request in requests)
             {
                 var result = await ConsoleProgress.RunAsync(p => Task.Run(() => ExperimentRunner.Run(request, p, cancel), cancel));
@@ -42,6 +45,23 @@ public static class RunCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Downloads (and verifies) the published weights and study images the runs need, unless offline;
+    /// an explicit --weights file and user-made source images are left alone.
+    /// </summary>
+    static async Task FetchMissingAssets(ParseResult parse, IReadOnlyList<RunRequest> requests, CancellationToken cancel)
+    {
+        var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
+        bool publishedWeights = parse.GetValue(Weights) is null;
+        var variants = requests.Select(r => r.Model.Variant).ToList();
+        var needed = AssetManifest.BuiltIn.Select(
+            publishedWeights ? requests[0].Model.Model : null, publishedWeights ? variants : null,
+            requests[0].Dataset.SourceFiles);
+        if (needed.Count == 0) return;
+        var options = FetchOptions.FromEnvironment(paths, parse.GetValue(Offline));
+        await ConsoleProgress.RunAsync(p => AssetFetcher.EnsureAsync(needed, options, p, cancel));
     }
 
     static IReadOnlyList<RunRequest> BuildRequests(ParseResult parse)
@@ -55,7 +75,7 @@ public static class RunCommand
         if (weightsFile is not null && variants.Length > 1 && !synthetic)
             throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
         var dataset = DatasetCatalog.Resolve(parse.GetValue(Dataset)!);
-        string weightsDir = AssetPaths.WeightsDirectory(parse.GetValue(WeightsDir));
+        var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
         var device = ComputeDevice.Resolve(parse.GetValue(DeviceOption)!);
         var anchors = parse.GetValue(AnchorsOption) is { Length: > 0 } a ? a : Anchors.Named;
         string model = parse.GetValue(Model)!;
@@ -63,10 +83,10 @@ public static class RunCommand
         {
             var entry = ModelRegistry.Find(model, variant);
             var weights = synthetic ? WeightsSource.Deterministic()
-                : WeightsSource.File(weightsFile ?? Path.Combine(weightsDir, entry.FileName));
+                : WeightsSource.File(weightsFile ?? Path.Combine(paths.WeightsDir, entry.FileName));
             return new RunRequest
             {
-                Model = entry, Dataset = dataset, DataDir = AssetPaths.DataDirectory(parse.GetValue(DataDir)),
+                Model = entry, Dataset = dataset, DataDir = paths.DataDir,
                 Weights = weights, Layers = parse.GetValue(Layers) ?? [], AnchorSpecs = anchors,
                 Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), OutRoot = parse.GetValue(Out)!,
                 Device = device, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),

@@ -28,11 +28,7 @@ public static class ExperimentRunner
         var total = Stopwatch.StartNew();
         var timings = new RunTimings();
         var entry = request.Model;
-        var layers = ResolveLayers(entry, request.Layers);
-        if (request.BatchSize < 1) throw new ShiftBenchException($"--batch-size {request.BatchSize} is invalid: use 1 or more");
-        bool wantsClass = layers.Contains(ModelEntry.ClassLayer);
-        if (wantsClass && request.Dataset.TargetClass is null)
-            throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
+        var layers = Validate(request);
 
         using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device);
         var anchors = Anchors.Parse(request.AnchorSpecs, dataset.Offsets);
@@ -127,6 +123,22 @@ public static class ExperimentRunner
         WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings);
         Directory.Delete(partialDir, recursive: true);
         return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings);
+    }
+
+    /// <summary>
+    /// Checks options against the model and the dataset's geometry without reading any file, so bad input
+    /// fails before downloads or model loading. Returns the layers to write.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(RunRequest request)
+    {
+        var layers = ResolveLayers(request.Model, request.Layers);
+        if (request.BatchSize < 1) throw new ShiftBenchException($"--batch-size {request.BatchSize} is invalid: use 1 or more");
+        int stride = request.Stride ?? request.Dataset.Stride;
+        if (stride < 1) throw new ShiftBenchException($"--stride {stride} is invalid: use 1 or more");
+        if (layers.Contains(ModelEntry.ClassLayer) && request.Dataset.TargetClass is null && request.Dataset.Kind != DatasetConfig.PatchesKind)
+            throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
+        Anchors.Parse(request.AnchorSpecs, Enumerable.Range(0, request.Dataset.Room / stride + 1).Select(i => i * stride).ToList());
+        return layers;
     }
 
     static string Describe(RunRequest r) => $"{r.Model.Model} {r.Model.VariantName} {r.Dataset.Name}";
