@@ -14,5 +14,7 @@ public static class CommandCatalog
         ReportCommand.Create(),
         FigureCommand.Create(),
         FetchCommand.Create(),
+        CompareCommand.Create(),
+        SweepCommand.Create(),
     ];
 }

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ShiftBench.Analysis;
+using Spectre.Console;
+
+namespace ShiftBench.Cli.Commands;
+
+public static class CompareCommand
+{
+    public static Command Create()
+    {
+        var outDir = new Argument<string>("out-dir") { Description = "Output root the runs were written to" };
+        var model = new Option<string>("--model") { Description = "Network", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset name", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print JSON rows" };
+        var markdown = new Option<bool>("--markdown") { Description = "Print a Markdown table" };
+        var command = new Command("compare", "Every metric of torchvision vs antialiased, side by side with the difference.") { outDir, model, dataset, json, markdown };
+        command.SetAction(parse => CliRunner.Guard(() =>
+        {
+            var rows = Comparison.Compare(parse.GetValue(outDir)!, parse.GetValue(model)!, parse.GetValue(dataset)!);
+            if (parse.GetValue(json))
+            {
+                var objects = rows.Select(r => new Dictionary<string, object?>
+                {
+                    ["layer"] = r.Layer, ["metric"] = r.Metric,
+                    ["torchvision"] = Nullable(r.Torchvision), ["antialiased"] = Nullable(r.Antialiased), ["difference"] = Nullable(r.Difference),
+                });
+                Console.WriteLine(JsonSerializer.Serialize(objects, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else if (parse.GetValue(markdown))
+            {
+                Console.WriteLine("| layer | metric | torchvision | antialiased | difference |");
+                Console.WriteLine("| --- | --- | ---: | ---: | ---: |");
+                foreach (var r in rows)
+                    Console.WriteLine($"| {r.Layer} | {r.Metric} | {F(r.Torchvision)} | {F(r.Antialiased)} | {F(r.Difference)} |");
+            }
+            else
+            {
+                var table = new Table().AddColumns("layer", "metric", "torchvision", "antialiased", "aa - tv");
+                foreach (var r in rows)
+                    table.AddRow(r.Layer, r.Metric, F(r.Torchvision), F(r.Antialiased), F(r.Difference));
+                AnsiConsole.Write(table);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    static double? Nullable(double v) => double.IsNaN(v) ? null : v;
+    static string F(double v) => double.IsNaN(v) ? "not run" : v.ToString("F4", CultureInfo.InvariantCulture);
+}

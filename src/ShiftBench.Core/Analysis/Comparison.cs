@@ -1,0 +1,37 @@
+using System.Text.Json.Nodes;
+using ShiftBench.Runs;
+
+namespace ShiftBench.Analysis;
+
+/// <summary>One metric of one layer for both variants; a variant that was not run reads NaN.</summary>
+public sealed record ComparisonRow(string Layer, string Metric, double Torchvision, double Antialiased)
+{
+    public double Difference => Antialiased - Torchvision;
+}
+
+/// <summary>torchvision vs antialiased for one model and dataset, from each run's summary.json.</summary>
+public static class Comparison
+{
+    public static IReadOnlyList<ComparisonRow> Compare(string outDir, string model, string dataset)
+    {
+        var tv = Summary(Path.Combine(outDir, dataset, model, "torchvision"));
+        var aa = Summary(Path.Combine(outDir, dataset, model, "antialiased"));
+        if (tv is null && aa is null)
+            throw new ShiftBenchException($"no complete run of {model} on {dataset} under {outDir}: run `shiftbench run --model {model} --dataset {dataset} --out {outDir}` first");
+        var tvRows = tv is null ? [] : RunSummary.Rows(tv).ToDictionary(r => (r.Layer, r.Metric), r => r.Value);
+        var aaRows = aa is null ? [] : RunSummary.Rows(aa).ToDictionary(r => (r.Layer, r.Metric), r => r.Value);
+        return tvRows.Keys.Concat(aaRows.Keys).Distinct()
+            .Select(k => new ComparisonRow(k.Layer, k.Metric, tvRows.GetValueOrDefault(k, double.NaN), aaRows.GetValueOrDefault(k, double.NaN)))
+            .ToList();
+    }
+
+    /// <summary>The run's summary.json, computed now for a complete run that has none; null when not run.</summary>
+    public static JsonNode? Summary(string runDir)
+    {
+        if (ExperimentRunner.ReadRunJson(runDir)?["complete"]?.GetValue<bool>() != true) return null;
+        string path = Path.Combine(runDir, "summary.json");
+        return File.Exists(path)
+            ? JsonNode.Parse(File.ReadAllText(path))
+            : RunSummary.Write(runDir, RunSummary.ReadGeometry(runDir));
+    }
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+using ShiftBench.Analysis;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using ShiftBench.Output;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace ShiftBench.Runs;
+
+/// <summary>
+/// A sweep file (see configs/ci-sweep.yaml): models x variants x datasets x strides, optionally layers,
+/// anchors, weights and batch size, written below `out` (below `out/stride-N` when several strides).
+/// </summary>
+public sealed class SweepSpec
+{
+    public string Out { get; set; } = "out";
+    public List<string> Models { get; set; } = [];
+    public List<string> Variants { get; set; } = ["torchvision", "antialiased"];
+    public List<string> Datasets { get; set; } = [];
+    public List<int> Strides { get; set; } = [1];
+    public List<string> Layers { get; set; } = [];
+    public List<string> Anchors { get; set; } = [];
+    /// <summary>null: the published files in the weights folder; `deterministic`: synthetic weights.</summary>
+    public string? Weights { get; set; }
+    public int BatchSize { get; set; } = 16;
+
+    static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+
+    public static SweepSpec Load(string path)
+    {
+        SweepSpec spec;
+        try { spec = Yaml.Deserialize<SweepSpec>(File.ReadAllText(path)) ?? new SweepSpec(); }
+        catch (FileNotFoundException) { throw new ShiftBenchException($"sweep file {path} does not exist"); }
+        catch (YamlException e)
+        {
+            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size)");
+        }
+        if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
+        if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
+        if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
+        return spec;
+    }
+}
+
+/// <summary>One run of a sweep.</summary>
+public sealed record SweepCell(string Model, string Variant, string Dataset, int Stride, string OutRoot, SweepSpec Spec)
+{
+    public string Name => $"{Model}/{Variant}/{Dataset}/stride-{Stride}";
+    public string RunDirectory => Path.Combine(OutRoot, Dataset, Model, Variant);
+}
+
+public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
+
+/// <summary>
+/// Runs the cells one after another: complete runs are skipped, a failed cell is recorded and the
+/// sweep goes on; then OUT/sweep-summary.csv and .md list one row per run x layer.
+/// </summary>
+public static class Sweep
+{
+    public static IReadOnlyList<SweepCell> Cells(SweepSpec spec) =>
+        (from model in spec.Models
+         from variant in spec.Variants
+         from dataset in spec.Datasets
+         from stride in spec.Strides
+         select new SweepCell(model, variant, dataset, stride,
+             spec.Strides.Count > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+
+    public static IReadOnlyList<SweepOutcome> Run(SweepSpec spec, Func<SweepCell, CancellationToken, Task> runCell, CancellationToken cancel = default)
+    {
+        var outcomes = new List<SweepOutcome>();
+        foreach (var cell in Cells(spec))
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (ExperimentRunner.ReadRunJson(cell.RunDirectory)?["complete"]?.GetValue<bool>() == true)
+            {
+                outcomes.Add(new SweepOutcome(cell, "skipped", null));
+                continue;
+            }
+            try
+            {
+                runCell(cell, cancel).GetAwaiter().GetResult();
+                outcomes.Add(new SweepOutcome(cell, "done", null));
+            }
+            catch (OperationCanceledException) { throw; }
+            catch (Exception e)
+            {
+                outcomes.Add(new SweepOutcome(cell, "failed", e.Message.Split('\n')[0]));
+            }
+        }
+        WriteSummary(spec.Out, outcomes);
+        return outcomes;
+    }
+
+    /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
+    public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
+    {
+        var entry = ModelRegistry.Find(cell.Model, ModelRegistry.ParseVariant(cell.Variant));
+        var weights = cell.Spec.Weights switch
+        {
+            null => WeightsSource.File(Path.Combine(weightsDir, entry.FileName)),
+            WeightsSource.DeterministicName => WeightsSource.Deterministic(),
+            var file => WeightsSource.File(file),
+        };
+        ExperimentRunner.Run(new RunRequest
+        {
+            Model = entry, Dataset = DatasetCatalog.Resolve(cell.Dataset), DataDir = dataDir, Weights = weights,
+            Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
+            Stride = cell.Stride, BatchSize = cell.Spec.BatchSize, OutRoot = cell.OutRoot, Resume = true,
+            CommandLine = $"shiftbench sweep ({cell.Name})",
+        }, progress, cancel);
+    }
+
+    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency"];
+
+    static void WriteSummary(string outDir, IReadOnlyList<SweepOutcome> outcomes)
+    {
+        Directory.CreateDirectory(outDir);
+        var csv = new StringBuilder("model,variant,dataset,stride,status,layer," + string.Join(',', Columns) + "\n");
+        var md = new StringBuilder("| model | variant | dataset | stride | status | layer | " + string.Join(" | ", Columns) + " |\n");
+        md.Append("| --- | --- | --- | ---: | --- | --- |").Append(string.Concat(Columns.Select(_ => " ---: |"))).Append('\n');
+        foreach (var o in outcomes)
+        {
+            var c = o.Cell;
+            string head = $"{c.Model},{c.Variant},{c.Dataset},{c.Stride},{o.Status}";
+            var summary = o.Status == "failed" ? null : Comparison.Summary(c.RunDirectory);
+            if (summary is null)
+            {
+                csv.Append(head).Append(",,").Append(new string(',', Columns.Length - 1)).Append('\n');
+                md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
+                continue;
+            }
+            foreach (var layer in RunSummary.Rows(summary).GroupBy(r => r.Layer))
+            {
+                var values = layer.ToDictionary(r => r.Metric, r => r.Value);
+                var cells = Columns.Select(m => values.TryGetValue(m, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "").ToList();
+                csv.Append(head).Append(',').Append(layer.Key).Append(',').Append(string.Join(',', cells)).Append('\n');
+                md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
+            }
+        }
+        AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.md"), md.ToString());
+    }
+}
