@@ -81,6 +81,38 @@ public class DatasetTests
         Assert.That(batch[1, 1, 1, 0].item<float>(), Is.EqualTo((0 - 0.456f) / 0.224f).Within(1e-5));
     }
 
+    [TestCase("berry", 9)]
+    [TestCase("plane", 11)]
+    public void BatchesEqualTheNormalisedRenderingsBitForBit(string name, int stride)
+    {
+        using var dataset = ShiftDataset.Open(DatasetCatalog.Resolve(name), TestPaths.DataDir, stride);
+        using var batch = dataset.Batch(7, 5);
+        for (int i = 0; i < 5; i++)
+        {
+            var (y, x) = dataset.PositionAt(7 + i);
+            using var image = dataset.Render8Bit(y, x);
+            using var expected = image.unsqueeze(0).div(255f).sub_(tensor(new[] { 0.485f, 0.456f, 0.406f }).view(1, 3, 1, 1))
+                .div_(tensor(new[] { 0.229f, 0.224f, 0.225f }).view(1, 3, 1, 1));
+            Assert.That(batch[i].eq(expected[0]).all().item<bool>(), Is.True, $"position {y},{x}");
+        }
+    }
+
+    [Test]
+    public void PictureCanvasBatchesAreCompositedPerImage()
+    {
+        using var dir = TestPaths.NewTempDir();
+        SaveRgba(Path.Combine(dir, "p.png"), 2, 2, (x, y) => new Rgba32(200, 10, 10, (byte)(100 + 50 * x)));
+        SaveRgba(Path.Combine(dir, "bg.png"), 4, 4, (x, y) => new Rgba32((byte)(40 * x), (byte)(40 * y), 90, 255));
+        var config = DatasetConfig.Parse("kind: patch\ncanvas: {size: 4, image: bg.png}\npatch: {source: p.png, size: 2}\n", "bg.yaml");
+        using var dataset = ShiftDataset.Open(config, dir);
+        using var image = dataset.Render8Bit(2, 1);
+        // a = 150/255 at patch column 1 over background (80, 80, 90): 200a + 80(1-a) = 150.6, 10a + 80(1-a) = 38.8, 10a + 90(1-a) = 42.9
+        Assert.That(Pixel(image, 2, 2), Is.EqualTo(new byte[] { 150, 38, 42 }));
+        Assert.That(Pixel(image, 0, 0), Is.EqualTo(new byte[] { 0, 0, 90 }), "background picture");
+        using var batch = dataset.Batch(dataset.Offsets.Count * 2 + 1, 1);
+        Assert.That(batch[0, 0, 2, 2].item<float>(), Is.EqualTo((150 / 255f - 0.485f) / 0.229f).Within(1e-6));
+    }
+
     [Test]
     public void StudyConfigsFollowTheStudysRules()
     {

@@ -12,7 +12,7 @@ public static class BenchCommand
     {
         var model = new Option<string>("--model") { Description = "Network to measure", Required = true };
         var variant = new Option<string>("--variant") { Description = "torchvision or antialiased", DefaultValueFactory = _ => "torchvision" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 16 };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Images per forward pass (default: the model's measured best)" };
         var images = new Option<int>("--images") { Description = "Images per measurement", DefaultValueFactory = _ => 64 };
         var dataset = new Option<string>("--dataset") { Description = "Dataset for the end-to-end measurement", DefaultValueFactory = _ => "berry" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
@@ -27,7 +27,7 @@ public static class BenchCommand
             var config = DatasetCatalog.Resolve(parse.GetValue(dataset)!);
             var computeDevice = ComputeDevice.Resolve(parse.GetValue(device)!);
             var r = await ConsoleProgress.RunAsync(p => Task.Run(() => Benchmark.Run(entry, config,
-                AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir, parse.GetValue(batchSize), parse.GetValue(images), computeDevice, p), cancel));
+                AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir, parse.GetValue(batchSize) ?? entry.DefaultBatchSize, parse.GetValue(images), computeDevice, p), cancel));
             Console.WriteLine($"model            {r.Model} ({r.Variant}), batch {r.BatchSize}, {r.Images} images, {r.Threads} threads, {computeDevice}");
             Console.WriteLine($"forward only     {r.ForwardImagesPerSecond,8:F1} images/s");
             Console.WriteLine($"end to end (run) {r.EndToEndImagesPerSecond,8:F1} images/s   ratio to forward {r.EndToEndOverForward:F2}");

@@ -14,7 +14,7 @@ public static class RunCommand
     public static readonly Option<string[]> Layers = new("--layers") { Description = "Layers to write (default: all of the model), e.g. fc6,fc7,class", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<string[]> AnchorsOption = new("--anchors") { Description = "Anchors: tl,tr,c,bl,br or Y:X in pixels", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<int?> Stride = new("--stride") { Description = "Step between positions in pixels (default: the dataset's, 1)" };
-    public static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 16 };
+    public static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Images per forward pass (default: the model's measured best)" };
     public static readonly Option<string?> Weights = new("--weights") { Description = "Weights file for a single --variant ('deterministic' = synthetic weights for tests and demos)" };
     public static readonly Option<string?> WeightsDir = new("--weights-dir") { Description = "Folder of published weight files (default $SHIFTBENCH_WEIGHTS, else weights/)" };
     public static readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder of source images (default $SHIFTBENCH_DATA, else data/)" };
@@ -88,7 +88,7 @@ public static class RunCommand
             {
                 Model = entry, Dataset = dataset, DataDir = paths.DataDir,
                 Weights = weights, Layers = parse.GetValue(Layers) ?? [], AnchorSpecs = anchors,
-                Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), OutRoot = parse.GetValue(Out)!,
+                Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize) ?? entry.DefaultBatchSize, OutRoot = parse.GetValue(Out)!,
                 Device = device, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
                 CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };

@@ -19,6 +19,9 @@ public sealed class ShiftDataset : IDisposable
     // kind crop: the resized source, 8-bit values as float32 [3,R,R].
     readonly Tensor? cropSource;
     readonly Tensor mean, std;
+    // Normalised once: the crop source, or for a uniform canvas its colour and the composited patch.
+    // Compositing and normalising are per pixel, so pasting normalised pieces gives the same bits.
+    readonly Tensor? normalisedSource, normalisedColour, normalisedPatch;
 
     public DatasetConfig Config { get; }
     public int Stride { get; }
@@ -71,6 +74,15 @@ public sealed class ShiftDataset : IDisposable
             }
             mean = tensor(ImageNetMean, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
             std = tensor(ImageNetStd, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
+            if (cropSource is not null)
+                normalisedSource = Normalise(cropSource.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
+            else if (config.Canvas.Image is null)
+            {
+                var colour = canvas![.., ..1, ..1];
+                var block = (patchAlpha! * patchRgb! + (1.0 - patchAlpha!) * colour).floor().to(ScalarType.Float32);
+                normalisedPatch = Normalise(block.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
+                normalisedColour = Normalise(colour.to(ScalarType.Float32).unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
+            }
         }
     }
 
@@ -103,19 +115,47 @@ public sealed class ShiftDataset : IDisposable
     public Tensor Batch(int start, int count)
     {
         using var scope = NewDisposeScope();
+        if (normalisedSource is not null || normalisedPatch is not null)
+            return FastBatch(start, count).MoveToOuterDisposeScope();
         var images = new Tensor[count];
         for (int i = 0; i < count; i++)
         {
             var (y, x) = PositionAt(start + i);
             images[i] = Render8Bit(y, x);
         }
-        var batch = stack(images).div_(255f).sub_(mean).div_(std);
-        return batch.MoveToOuterDisposeScope();
+        return Normalise(stack(images)).MoveToOuterDisposeScope();
+    }
+
+    Tensor Normalise(Tensor images8) => images8.div(255f).sub_(mean).div_(std);
+
+    /// <summary>Batches cut from pre-normalised pieces: no per-image compositing or arithmetic.</summary>
+    Tensor FastBatch(int start, int count)
+    {
+        int size = ImageSize;
+        if (normalisedSource is not null)
+        {
+            var crops = new Tensor[count];
+            for (int i = 0; i < count; i++)
+            {
+                var (y, x) = PositionAt(start + i);
+                crops[i] = normalisedSource[.., y..(y + size), x..(x + size)];
+            }
+            return stack(crops);
+        }
+        var batch = normalisedColour!.unsqueeze(0).expand(count, 3, size, size).contiguous();
+        int h = (int)normalisedPatch!.shape[1], w = (int)normalisedPatch.shape[2];
+        for (int i = 0; i < count; i++)
+        {
+            var (y, x) = PositionAt(start + i);
+            batch[i, .., y..(y + h), x..(x + w)].copy_(normalisedPatch);
+        }
+        return batch;
     }
 
     public void Dispose()
     {
         canvas?.Dispose(); patchRgb?.Dispose(); patchAlpha?.Dispose(); cropSource?.Dispose();
         mean.Dispose(); std.Dispose();
+        normalisedSource?.Dispose(); normalisedColour?.Dispose(); normalisedPatch?.Dispose();
     }
 }

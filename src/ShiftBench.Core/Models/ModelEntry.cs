@@ -27,6 +27,9 @@ public sealed record ModelEntry(
     IReadOnlyList<LayerTap> Taps,
     Func<nn.Module<Tensor, Tensor>> Build)
 {
+    /// <summary>Images per forward pass when none is given: measured fastest on a 2-core CPU (`shiftbench bench`).</summary>
+    public int DefaultBatchSize { get; init; } = 16;
+
     public const string LogitsLayer = "fc";
     public const string ClassLayer = "class";
 

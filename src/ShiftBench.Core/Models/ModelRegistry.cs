@@ -65,10 +65,21 @@ public static class ModelRegistry
     };
 
     static ModelEntry Torchvision(string model, string file, LayerTap[] taps, Func<nn.Module<Tensor, Tensor>> build) =>
-        new(model, ModelVariant.Torchvision, FilterSize: 1, file, TorchvisionBase + file, Sha256PrefixOf(file), 224, taps, InEvalMode(build));
+        new(model, ModelVariant.Torchvision, FilterSize: 1, file, TorchvisionBase + file, Sha256PrefixOf(file), 224, taps, InEvalMode(build)) { DefaultBatchSize = BatchSizeFor(model) };
 
     internal static ModelEntry Antialiased(string model, int filterSize, string file, LayerTap[] taps, Func<nn.Module<Tensor, Tensor>> build) =>
-        new(model, ModelVariant.Antialiased, filterSize, file, AntialiasedBase + file, Sha256PrefixOf(file), 224, taps, InEvalMode(build));
+        new(model, ModelVariant.Antialiased, filterSize, file, AntialiasedBase + file, Sha256PrefixOf(file), 224, taps, InEvalMode(build)) { DefaultBatchSize = BatchSizeFor(model) };
+
+    /// <summary>
+    /// Fastest batch per model on the 2-core reference machine (`shiftbench bench --batch-size N`): small
+    /// batches keep MobileNetV2's and ResNet50's activations in cache.
+    /// </summary>
+    static int BatchSizeFor(string model) => model switch
+    {
+        "mobilenet_v2" => 4,
+        "resnet50" or "vgg16" => 8,
+        _ => 16,
+    };
 
     /// <summary>Built models start in eval mode (Dropout off, batch-norm running statistics), ready for inference.</summary>
     static Func<nn.Module<Tensor, Tensor>> InEvalMode(Func<nn.Module<Tensor, Tensor>> build) => () =>

@@ -25,7 +25,7 @@ public sealed class SweepSpec
     public List<string> Anchors { get; set; } = [];
     /// <summary>null: the published files in the weights folder; `deterministic`: synthetic weights.</summary>
     public string? Weights { get; set; }
-    public int BatchSize { get; set; } = 16;
+    public int? BatchSize { get; set; }
 
     static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
 
@@ -108,7 +108,7 @@ public static class Sweep
         {
             Model = entry, Dataset = DatasetCatalog.Resolve(cell.Dataset), DataDir = dataDir, Weights = weights,
             Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
-            Stride = cell.Stride, BatchSize = cell.Spec.BatchSize, OutRoot = cell.OutRoot, Resume = true,
+            Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
             CommandLine = $"shiftbench sweep ({cell.Name})",
         }, progress, cancel);
     }
