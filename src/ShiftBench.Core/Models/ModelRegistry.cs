@@ -78,6 +78,7 @@ public static class ModelRegistry
     {
         "mobilenet_v2" => 4,
         "resnet50" or "vgg16" => 8,
+        "alexnet" => 32,
         _ => 16,
     };
 
