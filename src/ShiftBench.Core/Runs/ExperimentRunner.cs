@@ -241,7 +241,7 @@ public static class ExperimentRunner
         string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
         double imagesPerSecond, RunTimings timings)
     {
-        var config = JsonSerializer.SerializeToNode(request.Dataset, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
+        var config = ConfigJson(request.Dataset);
         var json = new JsonObject
         {
             ["tool"] = "shiftbench",
@@ -273,11 +273,23 @@ public static class ExperimentRunner
                 ["torch_threads"] = get_num_threads(),
             },
             ["images_per_second"] = Math.Round(imagesPerSecond, 3),
-            ["timings"] = JsonSerializer.SerializeToNode(timings, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }),
+            ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
             ["fingerprint"] = fingerprint,
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
             ["complete"] = true,
         };
-        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        WriteRunJson(runDir, json);
     }
+
+    static readonly JsonSerializerOptions SnakeCase = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>A dataset config as run.json records it (the YAML's field names).</summary>
+    internal static JsonNode? ConfigJson(DatasetConfig config) => JsonSerializer.SerializeToNode(config, SnakeCase);
+
+    internal static void WriteRunJson(string runDir, JsonObject json) =>
+        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 }

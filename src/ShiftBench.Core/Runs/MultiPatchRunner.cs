@@ -54,13 +54,13 @@ public static class MultiPatchRunner
             ["name"] = request.Dataset.Name,
             ["config_path"] = request.Dataset.ConfigPath,
             ["target_class"] = request.Dataset.TargetClass,
-            ["config"] = JsonSerializer.SerializeToNode(request.Dataset, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }),
+            ["config"] = ExperimentRunner.ConfigJson(request.Dataset),
             ["sources"] = new JsonArray([.. results.Select(r => ExperimentRunner.ReadRunJson(r.RunDirectory)!["dataset"]!["sources"]![0]!.DeepClone())]),
         };
         json["patches"] = new JsonArray([.. patches.Select(p => JsonValue.Create(p.Name))]);
         json["images_per_second"] = Math.Round(results.Average(r => r.ImagesPerSecond), 3);
         json["complete"] = true;
-        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        ExperimentRunner.WriteRunJson(runDir, json);
         return new RunResult(runDir, true, results.All(r => r.Skipped), results.Sum(r => r.Positions), results.Sum(r => r.PositionsComputed),
             json["images_per_second"]!.GetValue<double>(), new RunTimings { TotalSeconds = results.Sum(r => r.Timings.TotalSeconds) });
     }
