@@ -37,6 +37,13 @@ public class HeatmapTests
             var pixel = image[(int)px.X, (int)px.Y];
             Assert.That(NearLut(pixel, grid[r, c], vmin, vmax), Is.True, $"cell ({r}, {c}) at shift ({r * stride}, {c * stride}) drew {pixel}");
             pixelYs.Add(px.Y);
+            // Every cell is one stride wide, centred on its shift: just inside its edges it still shows its own value.
+            foreach (var (dx, dy) in new[] { (-0.4, -0.4), (0.4, 0.4), (-0.4, 0.4), (0.4, -0.4) })
+            {
+                var edge = plot.GetPixel(new ScottPlot.Coordinates((c + dx) * stride, (r + dy) * stride));
+                var near = image[(int)edge.X, (int)edge.Y];
+                Assert.That(NearLut(near, grid[r, c], vmin, vmax), Is.True, $"cell ({r}, {c}) near its edge ({dy:+0.0;-0.0}, {dx:+0.0;-0.0}) drew {near}");
+            }
         }
         Assert.That(pixelYs[0], Is.LessThan(pixelYs[2]), "row 0 (y shift 0) must be above the last row");
     }

@@ -42,8 +42,10 @@ public static class Heatmap
         heatmap.ManualRange = new ScottPlot.Range(vmin, vmax);
         heatmap.Smooth = false;
         // Cell centres at the pixel shifts; ScottPlot's +y is up, so flip the axis to put row 0 on top.
+        // With the default middle-centre cell alignment, ScottPlot places the corner cells' centres on the
+        // extent's corners, so the extent spans centre to centre (a single row or column gets one stride).
         double half = stride / 2.0;
-        heatmap.Extent = new CoordinateRect(-half, (cols - 1) * stride + half, -half, (rows - 1) * stride + half);
+        heatmap.Extent = new CoordinateRect(0, Math.Max(cols - 1, 1) * stride, 0, Math.Max(rows - 1, 1) * stride);
         heatmap.FlipVertically = false;
         plot.Axes.Margins(0, 0);
         plot.Axes.SetLimits(-half, (cols - 1) * stride + half, (rows - 1) * stride + half, -half);
