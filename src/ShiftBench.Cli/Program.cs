@@ -4,4 +4,7 @@ using ShiftBench.Cli.Commands;
 var root = new RootCommand("ShiftBench: measure, picture and compare how shift-invariant a CNN is.");
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
-return await root.Parse(args).InvokeAsync();
+// Ctrl-C cancels the running command, which stops after the batch in flight (a ResNet50 batch takes
+// about a second here) and says how to resume; wait for that rather than exiting mid-write.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
+return await root.Parse(args).InvokeAsync(invocation);
