@@ -203,4 +203,39 @@ public class MetricsTests
         var error = Assert.Throws<ShiftBenchException>(() => RunSummary.ReadGeometry(run.Directory))!;
         Assert.That(error.Message, Does.Contain(path).And.Contain($"field {field} ").And.Contain("rerun"));
     }
+
+    /// <summary>Every case of Fixtures/metrics/metrics.json, made by NumPy (tools/fixtures/make_metrics_fixtures.py).</summary>
+    static IEnumerable<TestCaseData> NumPyCases()
+    {
+        var cases = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture("metrics", "metrics.json")))!["cases"]!.AsArray();
+        return cases.Select(c => new TestCaseData(c!).SetArgDisplayNames($"{c!["rows"]}x{c["cols"]}"));
+    }
+
+    [TestCaseSource(nameof(NumPyCases))]
+    public void MetricsEqualNumPysOnRandomFeatures(JsonNode c)
+    {
+        int rows = c["rows"]!.GetValue<int>(), cols = c["cols"]!.GetValue<int>(), dim = c["dim"]!.GetValue<int>(), stride = c["stride"]!.GetValue<int>();
+        var features = c["features"]!.AsArray().Select(v => (float)v!.GetValue<double>()).ToArray();
+        var acc = new InvarianceMetrics.FeatureAccumulator(rows, cols, dim);
+        acc.Add(features);
+        Assert.That(acc.Global, Is.EqualTo(c["global"]!.GetValue<double>()).Within(1e-12));
+        Assert.That(acc.Local, Is.EqualTo(c["local"]!.GetValue<double>()).Within(1e-12));
+
+        // The centre-anchor grid, then its period as NumPy's FFT found it.
+        int anchor = rows / 2 * cols + cols / 2;
+        double Norm(int i) => Math.Sqrt(Enumerable.Range(0, dim).Sum(k => (double)features[i * dim + k] * features[i * dim + k]));
+        var centre = new double[rows, cols];
+        for (int i = 0; i < rows * cols; i++)
+            centre[i / cols, i % cols] = Enumerable.Range(0, dim).Sum(k => (double)features[i * dim + k] * features[anchor * dim + k]) / (Norm(i) * Norm(anchor));
+        var p = InvarianceMetrics.Period(centre, stride);
+        var expected = c["centre_period"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Assert.That(p.PeriodY, Is.EqualTo(expected[0]).Within(1e-9));
+        Assert.That(p.PeriodX, Is.EqualTo(expected[1]).Within(1e-9));
+        Assert.That(p.Power, Is.EqualTo(expected[2]).Within(1e-9));
+
+        var top1 = c["top1"]!.AsArray().Select(v => (long)v!.GetValue<int>()).ToArray();
+        var m = InvarianceMetrics.Classes(new double[rows, cols], top1, 0);
+        Assert.That(m.Consistency, Is.EqualTo(c["consistency"]!.GetValue<double>()).Within(1e-12));
+        Assert.That(m.LocalConsistency, Is.EqualTo(c["local_consistency"]!.GetValue<double>()).Within(1e-12));
+    }
 }
