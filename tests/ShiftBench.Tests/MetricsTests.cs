@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using ShiftBench.Analysis;
 
 namespace ShiftBench.Tests;
@@ -91,5 +93,149 @@ public class MetricsTests
         Assert.That(m.Accuracy, Is.EqualTo(top1.Count(t => t == target) / 30.0));
         Assert.That(m.Max, Is.EqualTo(probability.Cast<double>().Max()));
         Assert.That(m.Min, Is.EqualTo(probability.Cast<double>().Min()));
+    }
+
+    [Test]
+    public void PeriodAlongBothAxesOfADiagonalWave()
+    {
+        // cos(2π (y/4 + x/6)) on a 12x12 grid, step 2 px: frequency (3, 2) -> periods 4·2 = 8 px along y, 6·2 = 12 px along x.
+        var grid = new double[12, 12];
+        for (int r = 0; r < 12; r++) for (int c = 0; c < 12; c++) grid[r, c] = Math.Cos(2 * Math.PI * (r / 4.0 + c / 6.0));
+        var p = InvarianceMetrics.Period(grid, stride: 2);
+        Assert.That((p.PeriodY, p.PeriodX), Is.EqualTo((8.0, 12.0)));
+        Assert.That(p.Power, Is.EqualTo(1.0).Within(1e-9));
+    }
+
+    [Test]
+    public void PeriodOfAFlatGridIsNone()
+    {
+        var p = InvarianceMetrics.Period(new double[,] { { 0.7, 0.7 }, { 0.7, 0.7 } }, stride: 16);
+        Assert.That(p, Is.EqualTo(new Periodicity(0, 0, 0)));
+    }
+
+    [Test]
+    public void ClassMetricsOnAHandComputedGrid()
+    {
+        // top-1 [[949, 949], [3, 949]]: 3 of 4 on target; same-class pairs 3 of 6; neighbour pairs
+        // (right: 949-949 same, 3-949 not; down: 949-3 not, 949-949 same) 2 of 4.
+        var m = InvarianceMetrics.Classes(new double[,] { { 0.9, 0.8 }, { 0.1, 0.6 } }, [949, 949, 3, 949], 949);
+        Assert.That(m.Accuracy, Is.EqualTo(0.75));
+        Assert.That(m.Consistency, Is.EqualTo(0.5));
+        Assert.That(m.LocalConsistency, Is.EqualTo(0.5));
+        Assert.That(m.Mean, Is.EqualTo(0.6).Within(1e-15));
+        Assert.That((m.Min, m.Max), Is.EqualTo((0.1, 0.9)));
+    }
+
+    [Test]
+    public void SummaryOfARunFolderEqualsBruteForce()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var run = FeatureRunFolders.Write(dir, "alexnet", "torchvision", rows: 7, stride: 8, seed: 3, anchors: ["tl", "c"]);
+        var summary = RunSummary.Write(run.Directory, RunSummary.ReadGeometry(run.Directory))["layers"]!;
+        var pool = summary["pool"]!;
+        Assert.That(pool["global"]!.GetValue<double>(), Is.EqualTo(run.Global()).Within(1e-12));
+
+        double localSum = 0; int neighbours = 0;
+        for (int r = 0; r < run.Rows; r++) for (int c = 0; c < run.Cols; c++)
+        {
+            if (c + 1 < run.Cols) { localSum += run.Cos(r * run.Cols + c, r * run.Cols + c + 1); neighbours++; }
+            if (r + 1 < run.Rows) { localSum += run.Cos(r * run.Cols + c, (r + 1) * run.Cols + c); neighbours++; }
+        }
+        Assert.That(pool["local"]!.GetValue<double>(), Is.EqualTo(localSum / neighbours).Within(1e-12));
+
+        var tl = run.AnchorGrid(0, 0).Cast<double>().ToArray();
+        double mean = tl.Average();
+        Assert.That(pool["anchors"]!["tl"]!["mean"]!.GetValue<double>(), Is.EqualTo(mean).Within(1e-12));
+        Assert.That(pool["anchors"]!["tl"]!["min"]!.GetValue<double>(), Is.EqualTo(tl.Min()).Within(1e-12));
+        Assert.That(pool["anchors"]!["tl"]!["std"]!.GetValue<double>(), Is.EqualTo(Math.Sqrt(tl.Sum(v => (v - mean) * (v - mean)) / tl.Length)).Within(1e-12));
+
+        var cls = summary["class"]!;
+        int same = 0, pairs = 0;
+        for (int i = 0; i < run.N; i++) for (int j = i + 1; j < run.N; j++) { pairs++; if (run.Top1[i] == run.Top1[j]) same++; }
+        Assert.That(cls["consistency"]!.GetValue<double>(), Is.EqualTo(same / (double)pairs).Within(1e-15));
+        Assert.That(cls["accuracy"]!.GetValue<double>(), Is.EqualTo(run.Top1.Count(t => t == FeatureRunFolders.TargetClass) / (double)run.N));
+        Assert.That(cls["max"]!.GetValue<double>(), Is.EqualTo(run.Probability.Cast<double>().Max()));
+
+        // summary.csv carries the same numbers as summary.json, one tidy row each.
+        var csv = File.ReadAllLines(Path.Combine(run.Directory, "summary.csv"));
+        Assert.That(csv[0], Is.EqualTo("layer,metric,value"));
+        Assert.That(csv, Does.Contain("pool,global," + pool["global"]!.GetValue<double>().ToString("R", CultureInfo.InvariantCulture)));
+        Assert.That(csv.Skip(1).Select(l => l.Split(',')[1]), Does.Contain("tl.std").And.Contain("local_consistency").And.Contain("period_power"));
+    }
+
+    [Test]
+    public void PeriodIsTheCentreAnchorsEvenWhenTheRunHasNoCentreAnchor()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var run = FeatureRunFolders.Write(dir, "alexnet", "torchvision", rows: 9, stride: 4, seed: 5, anchors: ["tl"]);
+        var pool = RunSummary.Write(run.Directory, RunSummary.ReadGeometry(run.Directory))["layers"]!["pool"]!;
+        var expected = InvarianceMetrics.Period(run.AnchorGrid(4, 4), 4);
+        Assert.That(pool["period_y"]!.GetValue<double>(), Is.EqualTo(expected.PeriodY));
+        Assert.That(pool["period_x"]!.GetValue<double>(), Is.EqualTo(expected.PeriodX));
+        Assert.That(pool["period_power"]!.GetValue<double>(), Is.EqualTo(expected.Power).Within(1e-9));
+        Assert.That(expected.Power, Is.GreaterThan(0), "random features do have a strongest frequency");
+    }
+
+    [Test]
+    public void AOnePositionRunHasUndefinedPairMetricsWrittenAsNull()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var run = FeatureRunFolders.Write(dir, "alexnet", "torchvision", rows: 1, stride: 200, seed: 1);
+        RunSummary.Write(run.Directory, RunSummary.ReadGeometry(run.Directory));
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Directory, "summary.json")))!["layers"]!;
+        Assert.That(summary["pool"]!.AsObject().ContainsKey("global") && summary["pool"]!["global"] is null);
+        Assert.That(summary["pool"]!.AsObject().ContainsKey("local") && summary["pool"]!["local"] is null);
+        Assert.That(summary["class"]!["consistency"], Is.Null);
+        Assert.That(summary["class"]!["accuracy"]!.GetValue<double>(), Is.EqualTo(run.Top1[0] == FeatureRunFolders.TargetClass ? 1.0 : 0.0));
+        Assert.That(File.ReadAllLines(Path.Combine(run.Directory, "summary.csv")), Does.Contain("pool,global,NaN"));
+    }
+
+    [TestCase("grid", "grid.rows")]
+    [TestCase("layers", "layers")]
+    public void AMalformedRunJsonNamesTheField(string removed, string field)
+    {
+        using var dir = TestPaths.NewTempDir();
+        var run = FeatureRunFolders.Write(dir, "alexnet", "torchvision", rows: 3, stride: 8, seed: 1);
+        string path = Path.Combine(run.Directory, "run.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json.Remove(removed);
+        File.WriteAllText(path, json.ToJsonString());
+        var error = Assert.Throws<ShiftBenchException>(() => RunSummary.ReadGeometry(run.Directory))!;
+        Assert.That(error.Message, Does.Contain(path).And.Contain($"field {field} ").And.Contain("rerun"));
+    }
+
+    /// <summary>Every case of Fixtures/metrics/metrics.json, made by NumPy (tools/fixtures/make_metrics_fixtures.py).</summary>
+    static IEnumerable<TestCaseData> NumPyCases()
+    {
+        var cases = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture("metrics", "metrics.json")))!["cases"]!.AsArray();
+        return cases.Select(c => new TestCaseData(c!).SetArgDisplayNames($"{c!["rows"]}x{c["cols"]}"));
+    }
+
+    [TestCaseSource(nameof(NumPyCases))]
+    public void MetricsEqualNumPysOnRandomFeatures(JsonNode c)
+    {
+        int rows = c["rows"]!.GetValue<int>(), cols = c["cols"]!.GetValue<int>(), dim = c["dim"]!.GetValue<int>(), stride = c["stride"]!.GetValue<int>();
+        var features = c["features"]!.AsArray().Select(v => (float)v!.GetValue<double>()).ToArray();
+        var acc = new InvarianceMetrics.FeatureAccumulator(rows, cols, dim);
+        acc.Add(features);
+        Assert.That(acc.Global, Is.EqualTo(c["global"]!.GetValue<double>()).Within(1e-12));
+        Assert.That(acc.Local, Is.EqualTo(c["local"]!.GetValue<double>()).Within(1e-12));
+
+        // The centre-anchor grid, then its period as NumPy's FFT found it.
+        int anchor = rows / 2 * cols + cols / 2;
+        double Norm(int i) => Math.Sqrt(Enumerable.Range(0, dim).Sum(k => (double)features[i * dim + k] * features[i * dim + k]));
+        var centre = new double[rows, cols];
+        for (int i = 0; i < rows * cols; i++)
+            centre[i / cols, i % cols] = Enumerable.Range(0, dim).Sum(k => (double)features[i * dim + k] * features[anchor * dim + k]) / (Norm(i) * Norm(anchor));
+        var p = InvarianceMetrics.Period(centre, stride);
+        var expected = c["centre_period"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Assert.That(p.PeriodY, Is.EqualTo(expected[0]).Within(1e-9));
+        Assert.That(p.PeriodX, Is.EqualTo(expected[1]).Within(1e-9));
+        Assert.That(p.Power, Is.EqualTo(expected[2]).Within(1e-9));
+
+        var top1 = c["top1"]!.AsArray().Select(v => (long)v!.GetValue<int>()).ToArray();
+        var m = InvarianceMetrics.Classes(new double[rows, cols], top1, 0);
+        Assert.That(m.Consistency, Is.EqualTo(c["consistency"]!.GetValue<double>()).Within(1e-12));
+        Assert.That(m.LocalConsistency, Is.EqualTo(c["local_consistency"]!.GetValue<double>()).Within(1e-12));
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using ShiftBench;
 using ShiftBench.Analysis;
 using Spectre.Console;
 
@@ -18,6 +19,8 @@ public static class CompareCommand
         var command = new Command("compare", "Every metric of torchvision vs antialiased, side by side with the difference.") { outDir, model, dataset, json, markdown };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
+            if (parse.GetValue(json) && parse.GetValue(markdown))
+                throw new ShiftBenchException("--json and --markdown are exclusive: give one of them (or neither for a table)");
             var rows = Comparison.Compare(parse.GetValue(outDir)!, parse.GetValue(model)!, parse.GetValue(dataset)!);
             if (parse.GetValue(json))
             {

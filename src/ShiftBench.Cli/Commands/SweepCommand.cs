@@ -9,7 +9,7 @@ public static class SweepCommand
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "Sweep YAML (see configs/ci-sweep.yaml)" };
-        var dryRun = new Option<bool>("--dry-run") { Description = "List the cells and stop" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List the cells (complete ones are skipped by a real sweep) and stop" };
         var weightsDir = new Option<string?>("--weights-dir") { Description = "Folder of published weight files" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
         var command = new Command("sweep", "Run a matrix of models x variants x datasets x strides, skipping complete runs, then summarise.") { file, dryRun, weightsDir, dataDir };
@@ -19,7 +19,7 @@ public static class SweepCommand
             if (parse.GetValue(dryRun))
             {
                 foreach (var cell in Sweep.Cells(spec))
-                    Console.WriteLine($"{cell.Name} -> {cell.RunDirectory}");
+                    Console.WriteLine($"{(Sweep.IsComplete(cell) ? "complete" : "to run"),-8} {cell.Name} -> {cell.RunDirectory}");
                 return 0;
             }
             var paths = AssetPaths.Resolve(parse.GetValue(weightsDir), parse.GetValue(dataDir));

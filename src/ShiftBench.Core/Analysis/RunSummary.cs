@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ShiftBench.Models;
 using ShiftBench.Output;
+using ShiftBench.Runs;
 
 namespace ShiftBench.Analysis;
 
@@ -18,17 +19,37 @@ public static class RunSummary
 {
     public sealed record Geometry(int Rows, int Cols, int Stride, IReadOnlyList<string> Layers, IReadOnlyList<string> Anchors, int? TargetClass);
 
+    /// <summary>The grid, layers, anchors and target class recorded in runDir/run.json.</summary>
     public static Geometry ReadGeometry(string runDir)
     {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")))!;
-        var grid = json["grid"]!;
-        return new Geometry(grid["rows"]!.GetValue<int>(), grid["cols"]!.GetValue<int>(), grid["stride"]!.GetValue<int>(),
-            json["layers"]!.AsArray().Select(l => l!.GetValue<string>()).ToList(),
-            json["anchors"]!.AsObject().Select(a => a.Key).ToList(),
-            json["dataset"]?["target_class"]?.GetValue<int?>());
+        string path = Path.Combine(runDir, "run.json");
+        JsonNode json;
+        try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            throw new ShiftBenchException($"{path} cannot be read ({e.Message.Split('\n')[0]}); rerun that run");
+        }
+        T Field<T>(Func<JsonNode, T> read, string name)
+        {
+            try { return read(json); }
+            catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
+            {
+                throw new ShiftBenchException($"{path}: field {name} is missing or malformed; rerun that run to rewrite it");
+            }
+        }
+        return new Geometry(
+            Field(j => j["grid"]!["rows"]!.GetValue<int>(), "grid.rows"),
+            Field(j => j["grid"]!["cols"]!.GetValue<int>(), "grid.cols"),
+            Field(j => j["grid"]!["stride"]!.GetValue<int>(), "grid.stride"),
+            Field(j => j["layers"]!.AsArray().Select(l => l!.GetValue<string>()).ToList(), "layers"),
+            Field(j => j["anchors"]!.AsObject().Select(a => a.Key).ToList(), "anchors"),
+            json["dataset"]?["target_class"] is JsonValue target && target.TryGetValue(out int t) ? t : null);
     }
 
-    /// <summary>Computes the metrics of the files in runDir and writes summary.json and summary.csv.</summary>
+    /// <summary>
+    /// Computes the metrics of the files in runDir and writes summary.json and summary.csv. A metric with no
+    /// pairs to average (a one-position grid) is null in summary.json and NaN in summary.csv.
+    /// </summary>
     public static JsonObject Write(string runDir, Geometry g)
     {
         var layers = new JsonObject();
@@ -39,10 +60,11 @@ public static class RunSummary
             if (File.Exists(features))
             {
                 var acc = Accumulate(features, g.Rows, g.Cols);
-                entry["global"] = acc.Global;
-                entry["local"] = acc.Local;
+                entry["global"] = Number(acc.Global);
+                entry["local"] = Number(acc.Local);
             }
             var anchors = new JsonObject();
+            double[,]? centre = null;
             foreach (var anchor in g.Anchors)
             {
                 string csv = Path.Combine(runDir, $"cos-{layer}-{anchor}.csv");
@@ -50,20 +72,27 @@ public static class RunSummary
                 var grid = GridCsv.Read(csv).Grid;
                 var s = InvarianceMetrics.Stats(grid);
                 anchors[anchor] = new JsonObject { ["mean"] = s.Mean, ["min"] = s.Min, ["std"] = s.Std };
-                if (anchor == "c") AddPeriod(entry, grid, g.Stride);
+                if (anchor == CentreAnchor) centre = grid;
             }
+            // The period is always that of the centre anchor, so runs with other anchors stay comparable.
+            if (centre is null && File.Exists(features))
+                centre = CosineGrids.Compute(features, g.Rows, g.Cols, [new Anchor(CentreAnchor, g.Rows / 2, g.Cols / 2, 0, 0)])[0];
+            if (centre is not null) AddPeriod(entry, centre, g.Stride);
             entry["anchors"] = anchors;
             layers[layer] = entry;
         }
         if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, "class.csv")) && g.TargetClass is { } target)
         {
             var probability = GridCsv.Read(Path.Combine(runDir, "class.csv")).Grid;
-            var top1 = Npy.ReadInt64(Path.Combine(runDir, "top1.npy")).Data;
+            string top1Path = Path.Combine(runDir, "top1.npy");
+            if (!File.Exists(top1Path))
+                throw new ShiftBenchException($"{runDir} has class.csv but no top1.npy; rerun that run to rewrite it");
+            var top1 = Npy.ReadInt64(top1Path).Data;
             var m = InvarianceMetrics.Classes(probability, top1, target);
             var entry = new JsonObject
             {
                 ["mean"] = m.Mean, ["min"] = m.Min, ["max"] = m.Max, ["accuracy"] = m.Accuracy,
-                ["consistency"] = m.Consistency, ["local_consistency"] = m.LocalConsistency,
+                ["consistency"] = Number(m.Consistency), ["local_consistency"] = Number(m.LocalConsistency),
             };
             AddPeriod(entry, probability, g.Stride);
             layers[ModelEntry.ClassLayer] = entry;
@@ -73,6 +102,11 @@ public static class RunSummary
         AtomicFile.WriteAllText(Path.Combine(runDir, "summary.csv"), ToCsv(summary));
         return summary;
     }
+
+    const string CentreAnchor = "c";
+
+    /// <summary>JSON has no NaN: an undefined metric is written as null.</summary>
+    static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
     static void AddPeriod(JsonObject entry, double[,] grid, int stride)
     {
@@ -108,11 +142,13 @@ public static class RunSummary
                 {
                     foreach (var (anchor, stats) in value!.AsObject())
                         foreach (var (stat, v) in stats!.AsObject())
-                            yield return (layer, $"{anchor}.{stat}", v!.GetValue<double>());
+                            yield return (layer, $"{anchor}.{stat}", ValueOf(v));
                 }
-                else yield return (layer, metric, value!.GetValue<double>());
+                else yield return (layer, metric, ValueOf(value));
             }
     }
+
+    static double ValueOf(JsonNode? value) => value is null ? double.NaN : value.GetValue<double>();
 
     static string ToCsv(JsonNode summary)
     {

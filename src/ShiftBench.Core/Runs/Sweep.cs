@@ -41,11 +41,18 @@ public sealed class SweepSpec
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
         if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
+        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased or both");
+        // Typos in closed lists are caught before any cell runs (datasets may also be config files, checked per cell).
+        foreach (var variant in spec.Variants.Where(v => v is not ("torchvision" or "antialiased")))
+            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use torchvision and/or antialiased");
+        var known = ModelRegistry.ModelNames.ToHashSet();
+        foreach (var model in spec.Models.Where(m => !known.Contains(m)))
+            throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)}");
         return spec;
     }
 }
 
-/// <summary>One run of a sweep.</summary>
+/// <summary>One run of a sweep (OutRoot/Dataset/Model/Variant, the documented run folder).</summary>
 public sealed record SweepCell(string Model, string Variant, string Dataset, int Stride, string OutRoot, SweepSpec Spec)
 {
     public string Name => $"{Model}/{Variant}/{Dataset}/stride-{Stride}";
@@ -61,12 +68,60 @@ public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
 public static class Sweep
 {
     public static IReadOnlyList<SweepCell> Cells(SweepSpec spec) =>
-        (from model in spec.Models
-         from variant in spec.Variants
-         from dataset in spec.Datasets
-         from stride in spec.Strides
+        (from model in spec.Models.Distinct()
+         from variant in spec.Variants.Distinct()
+         from dataset in spec.Datasets.Distinct()
+         from stride in spec.Strides.Distinct()
          select new SweepCell(model, variant, dataset, stride,
-             spec.Strides.Count > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+             spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+
+    /// <summary>
+    /// True when the cell's folder holds a complete run made with this cell's settings: model, variant,
+    /// stride, kind of weights, and at least the requested layers and anchors. A complete run made with
+    /// other settings (say the stride was changed in the sweep file) is run again, never reported as this cell.
+    /// </summary>
+    public static bool IsComplete(SweepCell cell)
+    {
+        var run = ExperimentRunner.ReadRunJson(cell.RunDirectory);
+        if (run is null) return false;
+        try
+        {
+            if (run["complete"]?.GetValue<bool>() != true) return false;
+            if (run["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
+            if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
+            string? weights = run["weights"]?["path"]?.GetValue<string>();
+            bool sameWeights = cell.Spec.Weights switch
+            {
+                null => weights is not null && weights != WeightsSource.DeterministicName,
+                WeightsSource.DeterministicName => weights == WeightsSource.DeterministicName,
+                var file => weights == Path.GetFullPath(file),
+            };
+            if (!sameWeights) return false;
+            var layers = run["layers"]?.AsArray().Select(l => l!.GetValue<string>()).ToHashSet() ?? [];
+            if (!RequestedLayers(cell).All(layers.Contains)) return false;
+            var anchors = run["anchors"]?.AsObject().Select(a => a.Key).ToHashSet() ?? [];
+            return RequestedAnchorNames(cell).All(anchors.Contains);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            return false; // a field of an unexpected type: not a run this sweep can vouch for
+        }
+    }
+
+    static IEnumerable<string> RequestedLayers(SweepCell cell)
+    {
+        var requested = cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(l => l.ToLowerInvariant()).ToList();
+        if (requested.Count > 0) return requested;
+        var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
+        return entry?.Layers ?? [];
+    }
+
+    /// <summary>Anchor names as the runner writes them: tl..br lower case, `Y:X` as `Y_X`.</summary>
+    static IEnumerable<string> RequestedAnchorNames(SweepCell cell) =>
+        (cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : (IEnumerable<string>)Anchors.Named)
+        .SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        .Select(a => a.Contains(':') ? a.Replace(':', '_') : a.ToLowerInvariant());
 
     public static IReadOnlyList<SweepOutcome> Run(SweepSpec spec, Func<SweepCell, CancellationToken, Task> runCell, CancellationToken cancel = default)
     {
@@ -74,7 +129,7 @@ public static class Sweep
         foreach (var cell in Cells(spec))
         {
             cancel.ThrowIfCancellationRequested();
-            if (ExperimentRunner.ReadRunJson(cell.RunDirectory)?["complete"]?.GetValue<bool>() == true)
+            if (IsComplete(cell))
             {
                 outcomes.Add(new SweepOutcome(cell, "skipped", null));
                 continue;
@@ -84,7 +139,7 @@ public static class Sweep
                 runCell(cell, cancel).GetAwaiter().GetResult();
                 outcomes.Add(new SweepOutcome(cell, "done", null));
             }
-            catch (OperationCanceledException) { throw; }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { throw; }
             catch (Exception e)
             {
                 outcomes.Add(new SweepOutcome(cell, "failed", e.Message.Split('\n')[0]));
@@ -115,20 +170,24 @@ public static class Sweep
 
     static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency"];
 
+    /// <summary>
+    /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
+    /// row with empty metrics for a cell that failed or has no complete run; `error` says why a cell failed.
+    /// </summary>
     static void WriteSummary(string outDir, IReadOnlyList<SweepOutcome> outcomes)
     {
         Directory.CreateDirectory(outDir);
-        var csv = new StringBuilder("model,variant,dataset,stride,status,layer," + string.Join(',', Columns) + "\n");
+        var csv = new StringBuilder("model,variant,dataset,stride,status,layer," + string.Join(',', Columns) + ",error\n");
         var md = new StringBuilder("| model | variant | dataset | stride | status | layer | " + string.Join(" | ", Columns) + " |\n");
         md.Append("| --- | --- | --- | ---: | --- | --- |").Append(string.Concat(Columns.Select(_ => " ---: |"))).Append('\n');
         foreach (var o in outcomes)
         {
             var c = o.Cell;
-            string head = $"{c.Model},{c.Variant},{c.Dataset},{c.Stride},{o.Status}";
+            string head = $"{CsvField(c.Model)},{CsvField(c.Variant)},{CsvField(c.Dataset)},{c.Stride},{o.Status}";
             var summary = o.Status == "failed" ? null : Comparison.Summary(c.RunDirectory);
             if (summary is null)
             {
-                csv.Append(head).Append(",,").Append(new string(',', Columns.Length - 1)).Append('\n');
+                csv.Append(head).Append(",,").Append(new string(',', Columns.Length - 1)).Append(',').Append(CsvField(o.Error ?? "")).Append('\n');
                 md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
                 continue;
             }
@@ -136,11 +195,15 @@ public static class Sweep
             {
                 var values = layer.ToDictionary(r => r.Metric, r => r.Value);
                 var cells = Columns.Select(m => values.TryGetValue(m, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "").ToList();
-                csv.Append(head).Append(',').Append(layer.Key).Append(',').Append(string.Join(',', cells)).Append('\n');
+                csv.Append(head).Append(',').Append(CsvField(layer.Key)).Append(',').Append(string.Join(',', cells)).Append(",\n");
                 md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
             }
         }
         AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.csv"), csv.ToString());
         AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.md"), md.ToString());
     }
+
+    /// <summary>RFC 4180 quoting for free text (error messages, file-named datasets).</summary>
+    static string CsvField(string text) =>
+        text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"").Replace('\n', ' ').Replace('\r', ' ') + "\"";
 }
