@@ -156,6 +156,10 @@ public class RunnerTests
 
         var again = ExperimentRunner.Run(Request(interrupted) with { Resume = true });
         Assert.That((again.Skipped, again.PositionsComputed), Is.EqualTo((true, 0)), "a complete run is skipped on --resume");
+
+        var otherAnchors = ExperimentRunner.Run(Request(interrupted) with { Resume = true, AnchorSpecs = ["c", "31:62"] });
+        Assert.That(otherAnchors.Skipped, Is.False, "new anchors are computed, not skipped");
+        Assert.That(File.Exists(Path.Combine(run, "cos-fc7-31_62.csv")));
     }
 
     [Test]

@@ -40,8 +40,10 @@ public static class ExperimentRunner
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
 
+        // A complete run is skipped only if it computed the same features (fingerprint) and wrote the same anchors.
         if (request.Resume && ReadRunJson(runDir) is { } previous && previous["complete"]?.GetValue<bool>() == true
-            && previous["fingerprint"]?.GetValue<string>() == fingerprint)
+            && previous["fingerprint"]?.GetValue<string>() == fingerprint
+            && previous["anchors"]?.AsObject().Select(a => a.Key).SequenceEqual(anchors.Select(a => a.Name)) == true)
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
         int done = request.Resume ? ReadProgress(partialDir, fingerprint) : 0;
