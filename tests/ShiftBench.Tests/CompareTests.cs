@@ -12,17 +12,7 @@ public class CompareTests
         (dir, FeatureRunFolders.Write(dir, "resnet50", "torchvision", rows: 6, stride: 16, seed: 11),
               FeatureRunFolders.Write(dir, "resnet50", "antialiased", rows: 6, stride: 16, seed: 12));
 
-    static (int Code, string Stdout, string Stderr) Cli(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "shiftbench.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["CI"] = "true";
-        using var cli = Process.Start(info)!;
-        string stdout = cli.StandardOutput.ReadToEnd(), stderr = cli.StandardError.ReadToEnd();
-        cli.WaitForExit();
-        return (cli.ExitCode, stdout, stderr);
-    }
+    static (int Code, string Stdout, string Stderr) Cli(params string[] args) => TestCli.Run(args);
 
     [Test]
     public void ComputesMissingSummariesAndSetsTheVariantsSideBySide()

@@ -174,7 +174,7 @@ public class RunnerTests
         using var recorded = new SemaphoreSlim(0);
         using var watcher = new FileSystemWatcher(run, "progress.json") { IncludeSubdirectories = true, EnableRaisingEvents = true };
         watcher.Renamed += (_, _) => recorded.Release();
-        var cli = StartCli($"run --model alexnet --variant torchvision --dataset berry --stride 12 --layers fc6,class --batch-size 2 --weights deterministic --out {killed.Path}");
+        var cli = TestCli.Start($"run --model alexnet --variant torchvision --dataset berry --stride 12 --layers fc6,class --batch-size 2 --weights deterministic --out {killed.Path}");
         Assert.That(recorded.Wait(TimeSpan.FromMinutes(2)), "the run recorded a finished batch");
         cli.Kill(entireProcessTree: true);
         cli.WaitForExit();
@@ -202,7 +202,7 @@ public class RunnerTests
         using var dir = TestPaths.NewTempDir();
         string extra = (arguments.Contains("--out") ? "" : $" --out {dir.Path}") + (arguments.Contains("--stride") ? "" : " --stride 62")
             + (arguments.Contains("--weights") ? "" : " --weights deterministic");
-        var cli = StartCli($"run --variant torchvision {arguments}{extra}");
+        var cli = TestCli.Start($"run --variant torchvision {arguments}{extra}");
         string stderr = cli.StandardError.ReadToEnd();
         cli.WaitForExit();
         Assert.That(cli.ExitCode, Is.EqualTo(2), stderr);
@@ -215,7 +215,7 @@ public class RunnerTests
     {
         using var dir = TestPaths.NewTempDir();
         string file = TestPaths.Fixture("weights", "other_arch_zip.pth");
-        var cli = StartCli($"run --model alexnet --variant torchvision --dataset berry --stride 62 --weights {file} --out {dir.Path}");
+        var cli = TestCli.Start($"run --model alexnet --variant torchvision --dataset berry --stride 62 --weights {file} --out {dir.Path}");
         string stderr = cli.StandardError.ReadToEnd();
         cli.WaitForExit();
         Assert.That(cli.ExitCode, Is.EqualTo(2), stderr);
@@ -228,19 +228,6 @@ public class RunnerTests
     {
         foreach (var file in Directory.GetFiles(expectedRun).Select(Path.GetFileName).Where(f => f!.EndsWith(".csv") || f.EndsWith(".npy")))
             Assert.That(File.ReadAllBytes(Path.Combine(actualRun, file!)), Is.EqualTo(File.ReadAllBytes(Path.Combine(expectedRun, file!))), file);
-    }
-
-    static Process StartCli(string arguments)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "shiftbench.dll");
-        var info = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        info.Environment["SHIFTBENCH_DATA"] = TestPaths.DataDir;
-        info.Environment["CI"] = "true";
-        info.Environment["SHIFTBENCH_OFFLINE"] = "1"; // tests never reach out to the published URLs
-        return Process.Start(info)!;
     }
 
     sealed class SyncProgress(Action<ProgressUpdate> onReport) : IProgress<ProgressUpdate>

@@ -56,14 +56,8 @@ public class SweepAndCompareTests
     {
         using var dir = TestPaths.NewTempDir();
         string spec = WriteSpec(dir, "no-such-dataset");
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "shiftbench.dll")}\" sweep {spec}")
-        { RedirectStandardError = true, RedirectStandardOutput = true };
-        info.Environment["CI"] = "true";
-        info.Environment["SHIFTBENCH_DATA"] = TestPaths.DataDir;
-        using var cli = Process.Start(info)!;
-        string stdout = cli.StandardOutput.ReadToEnd(), stderr = cli.StandardError.ReadToEnd();
-        cli.WaitForExit();
-        Assert.That(cli.ExitCode, Is.EqualTo(1), stdout + stderr);
+        var (code, stdout, stderr) = TestCli.Run("sweep", spec);
+        Assert.That(code, Is.EqualTo(1), stdout + stderr);
         Assert.That(stderr, Does.Contain("2 of 2 cells failed").And.Contain("alexnet/torchvision/no-such-dataset/stride-62"));
     }
 

@@ -147,13 +147,8 @@ public class SweepTests
         using var dir = TestPaths.NewTempDir();
         var spec = Spec(dir, TwoByTwo);
         Writer([])(Sweep.Cells(spec)[2], CancellationToken.None); // mobilenet_v2/torchvision is complete
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "shiftbench.dll")}\" sweep \"{Path.Combine(dir, "sweep.yaml")}\" --dry-run")
-        { RedirectStandardError = true, RedirectStandardOutput = true };
-        info.Environment["CI"] = "true";
-        using var cli = Process.Start(info)!;
-        string stdout = cli.StandardOutput.ReadToEnd(), stderr = cli.StandardError.ReadToEnd();
-        cli.WaitForExit();
-        Assert.That(cli.ExitCode, Is.EqualTo(0), stdout + stderr);
+        var (code, stdout, stderr) = TestCli.Run("sweep", Path.Combine(dir, "sweep.yaml"), "--dry-run");
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(4));
         Assert.That(lines[2], Does.StartWith("complete").And.Contain("mobilenet_v2/torchvision/berry/stride-16"));

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace ShiftBench.Tests;
+
+/// <summary>Runs the built CLI (shiftbench.dll) as a real process: CI mode, study data, never online.</summary>
+public static class TestCli
+{
+    public static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "shiftbench.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["SHIFTBENCH_DATA"] = TestPaths.DataDir;
+        info.Environment["CI"] = "true";
+        info.Environment["SHIFTBENCH_OFFLINE"] = "1"; // tests never reach out to the published URLs
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Space-separated arguments (no argument holds a space).</summary>
+    public static Process Start(string arguments) => Start(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    public static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using var cli = Start(args);
+        var stderr = cli.StandardError.ReadToEndAsync();
+        string stdout = cli.StandardOutput.ReadToEnd();
+        cli.WaitForExit();
+        return (cli.ExitCode, stdout, stderr.Result);
+    }
+}
