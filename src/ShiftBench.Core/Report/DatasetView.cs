@@ -16,10 +16,11 @@ public sealed record RgbaImage(byte[] Rgba, int Width, int Height);
 public delegate RgbaImage ResizeSource(string imagePath, int width, int height);
 
 /// <summary>
-/// The geometry of one dataset as run.json records it, and the exact 224x224 image the network saw at a
-/// position: patch kind = alpha blend of the resized patch over the canvas with its top-left at (y, x);
-/// crop kind = the canvas-sized window at (y, x) of the resized source. The report's JavaScript repeats
-/// <see cref="Render"/> operation for operation (float64 arithmetic) so both give identical pixels.
+/// The geometry of one dataset as run.json records it, with its resized sources: what the report page needs
+/// to draw the exact image the network saw at any position. Patch kind = alpha blend of the resized patch over the canvas with its top-left at (y, x);
+/// crop kind = the canvas-sized window at (y, x) of the resized source. The report's JavaScript repeats the
+/// datasets' compositing (ShiftDataset.Render8Bit) operation for operation (float64 arithmetic); tests check
+/// the page's pixels against `dataset render`.
 /// </summary>
 public sealed class DatasetView
 {
@@ -108,48 +109,6 @@ public sealed class DatasetView
                 throw new ShiftBenchException($"dataset '{name}': {found} has SHA-256 {actual}, but the run used {sha}; point --data-dir at the images the run used");
         }
         return found;
-    }
-
-    /// <summary>The CanvasSize x CanvasSize RGB image (3 bytes per pixel) the network saw at shift (y, x).</summary>
-    public byte[] Render(int y, int x)
-    {
-        int s = CanvasSize;
-        var rgb = new byte[s * s * 3];
-        if (Kind == "crop")
-        {
-            if (y < 0 || x < 0 || y + s > Source.Height || x + s > Source.Width)
-                throw new ShiftBenchException($"dataset '{Name}': crop at ({y}, {x}) leaves the {Source.Width}x{Source.Height} source");
-            for (int r = 0; r < s; r++)
-                for (int c = 0; c < s; c++)
-                {
-                    int src = ((y + r) * Source.Width + x + c) * 4, dst = (r * s + c) * 3;
-                    rgb[dst] = Source.Rgba[src]; rgb[dst + 1] = Source.Rgba[src + 1]; rgb[dst + 2] = Source.Rgba[src + 2];
-                }
-            return rgb;
-        }
-        for (int r = 0; r < s; r++)
-            for (int c = 0; c < s; c++)
-            {
-                int dst = (r * s + c) * 3;
-                if (CanvasImage is { } bg)
-                {
-                    int src = (r * bg.Width + c) * 4;
-                    rgb[dst] = bg.Rgba[src]; rgb[dst + 1] = bg.Rgba[src + 1]; rgb[dst + 2] = bg.Rgba[src + 2];
-                }
-                else
-                {
-                    rgb[dst] = CanvasColor.R; rgb[dst + 1] = CanvasColor.G; rgb[dst + 2] = CanvasColor.B;
-                }
-            }
-        for (int r = Math.Max(0, -y); r < Source.Height && y + r < s; r++)
-            for (int c = Math.Max(0, -x); c < Source.Width && x + c < s; c++)
-            {
-                int src = (r * Source.Width + c) * 4, dst = ((y + r) * s + x + c) * 3;
-                double a = Source.Rgba[src + 3] / 255.0;
-                for (int k = 0; k < 3; k++)
-                    rgb[dst + k] = (byte)Math.Floor(a * Source.Rgba[src + k] + (1 - a) * rgb[dst + k]);
-            }
-        return rgb;
     }
 
     /// <summary>The datasets' own resize (<see cref="Datasets.SourceImage.Resize8Bit"/>), as RGBA bytes for the page.</summary>
