@@ -33,7 +33,7 @@ public class AssetsManifestTests
         {
             string file = Path.Combine(dir, image.FileName);
             Assert.That(image.IsFullHash, image.FileName);
-            Assert.That(image.Matches(await AssetFetcher.Sha256OfFileAsync(file)), image.FileName);
+            Assert.That(image.Matches(await FileHash.Sha256Async(file)), image.FileName);
             Assert.That(image.Size, Is.EqualTo(new FileInfo(file).Length), image.FileName);
             Assert.That(image.Url, Is.EqualTo("https://jakehlee.github.io/interactive-invariance/data/images/" + image.FileName));
         }

@@ -18,7 +18,7 @@ public static class DatasetCommand
             var config = DatasetCatalog.Resolve(parse.GetValue(showName)!);
             int stride = parse.GetValue(showStride) ?? config.Stride;
             if (stride < 1) throw new ShiftBenchException($"--stride {stride} is invalid: use 1 or more");
-            int perAxis = config.Room / stride + 1;
+            int perAxis = config.Offsets(stride).Count;
             Console.WriteLine($"name:         {config.Name}");
             Console.WriteLine($"config:       {config.ConfigPath}");
             Console.WriteLine($"kind:         {config.Kind}");

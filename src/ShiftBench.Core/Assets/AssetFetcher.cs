@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 
 namespace ShiftBench.Assets;
 
@@ -28,7 +27,7 @@ public static class AssetFetcher
         long partial = File.Exists(part) ? new FileInfo(part).Length : 0;
         if (!File.Exists(path))
             return new AssetStatus(asset, path, AssetState.Missing, null, partial);
-        string sha = await Sha256OfFileAsync(path, cancellationToken);
+        string sha = await FileHash.Sha256Async(path, cancellationToken);
         return new AssetStatus(asset, path, asset.Matches(sha) ? AssetState.Present : AssetState.Corrupt, sha, partial);
     }
 
@@ -72,12 +71,6 @@ public static class AssetFetcher
         return [.. list.Select(options.Paths.PathOf)];
     }
 
-    public static async Task<string> Sha256OfFileAsync(string path, CancellationToken cancellationToken = default)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
-    }
-
     static ShiftBenchException MissingError(string reason, IReadOnlyList<AssetStatus> missing, FetchOptions options, string fix)
     {
         var each = missing.Select(s =>
@@ -99,7 +92,7 @@ public static class AssetFetcher
         try
         {
             // Whoever held the lock before may have finished this very file.
-            if (File.Exists(dest) && asset.Matches(await Sha256OfFileAsync(dest, cancellationToken)))
+            if (File.Exists(dest) && asset.Matches(await FileHash.Sha256Async(dest, cancellationToken)))
             {
                 long size = new FileInfo(dest).Length;
                 progress?.Report(new ProgressUpdate(asset.FileName, size, size, Unit));
@@ -139,7 +132,7 @@ public static class AssetFetcher
             }
         }
 
-        string actual = await Sha256OfFileAsync(part, cancellationToken);
+        string actual = await FileHash.Sha256Async(part, cancellationToken);
         if (!asset.Matches(actual))
         {
             File.Delete(part);

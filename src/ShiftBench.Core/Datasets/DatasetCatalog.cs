@@ -25,17 +25,8 @@ public static class DatasetCatalog
             : [];
 
     /// <summary>configs/ of the repository: found from the working directory, else from the program's location.</summary>
-    public static string? ConfigsDirectory()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "configs");
-                if (File.Exists(Path.Combine(candidate, "berry.yaml")) || File.Exists(Path.Combine(dir.FullName, "ShiftBench.sln")))
-                    return Directory.Exists(candidate) ? candidate : null;
-            }
-        }
-        return null;
-    }
+    public static string? ConfigsDirectory() =>
+        new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory }
+            .Select(start => Path.Combine(Assets.AssetPaths.FindRepoRoot(start), "configs"))
+            .FirstOrDefault(Directory.Exists);
 }

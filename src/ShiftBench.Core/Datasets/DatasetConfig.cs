@@ -69,6 +69,9 @@ public sealed class DatasetConfig
         _ => Resize!.Value - Canvas.Size,
     };
 
+    /// <summary>Offsets along each axis, in pixels: 0, stride, 2*stride, ... up to Room.</summary>
+    public IReadOnlyList<int> Offsets(int stride) => Enumerable.Range(0, Room / stride + 1).Select(i => i * stride).ToList();
+
     /// <summary>
     /// For kind `patches`: one kind-`patch` config per image in the folder (sorted by name), each with
     /// its own target class from the classes CSV, else the dataset's target_class.
@@ -145,6 +148,13 @@ public sealed class DatasetConfig
         return config;
     }
 
+    void CheckFitsCanvas(string field, int size)
+    {
+        if (size < 1) throw new ShiftBenchException($"{ConfigPath}: {field} must be a positive number of pixels");
+        if (size > Canvas.Size)
+            throw new ShiftBenchException($"{ConfigPath}: {field} {size} is larger than canvas.size {Canvas.Size}; make it smaller or the canvas larger");
+    }
+
     void Validate()
     {
         string at = ConfigPath;
@@ -156,16 +166,12 @@ public sealed class DatasetConfig
             case PatchKind:
                 if (Patch is null || string.IsNullOrWhiteSpace(Patch.Source))
                     throw new ShiftBenchException($"{at}: kind 'patch' needs patch.source (an RGBA image file) and patch.size");
-                if (Patch.Size < 1) throw new ShiftBenchException($"{at}: patch.size must be a positive number of pixels");
-                if (Patch.Size > Canvas.Size)
-                    throw new ShiftBenchException($"{at}: patch.size {Patch.Size} is larger than canvas.size {Canvas.Size}; make the patch smaller or the canvas larger");
+                CheckFitsCanvas("patch.size", Patch.Size);
                 break;
             case PatchesKind:
                 if (Patches is null || string.IsNullOrWhiteSpace(Patches.Folder))
                     throw new ShiftBenchException($"{at}: kind 'patches' needs patches.folder (a folder of RGBA images) and patches.size");
-                if (Patches.Size < 1) throw new ShiftBenchException($"{at}: patches.size must be a positive number of pixels");
-                if (Patches.Size > Canvas.Size)
-                    throw new ShiftBenchException($"{at}: patches.size {Patches.Size} is larger than canvas.size {Canvas.Size}; make the patches smaller or the canvas larger");
+                CheckFitsCanvas("patches.size", Patches.Size);
                 break;
             case CropKind:
                 if (string.IsNullOrWhiteSpace(Source)) throw new ShiftBenchException($"{at}: kind 'crop' needs source (an image file)");

@@ -48,7 +48,7 @@ public sealed class ShiftDataset : IDisposable
         Config = config;
         Stride = stride;
         this.device = device;
-        Offsets = Enumerable.Range(0, config.Room / stride + 1).Select(i => i * stride).ToList();
+        Offsets = config.Offsets(stride);
         Sources = config.SourceFiles.Select(f => (f, SourceImage.Locate(dataDir, f))).ToList();
         int size = config.Canvas.Size;
 

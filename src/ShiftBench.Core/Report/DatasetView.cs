@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -104,7 +103,7 @@ public sealed class DatasetView
             ?? throw new ShiftBenchException($"dataset '{name}': source image '{file}' not found (looked in {string.Join(", ", candidates)}); pass --data-dir or set SHIFTBENCH_DATA");
         if (sha is not null)
         {
-            string actual = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(found)));
+            string actual = FileHash.Sha256(found);
             if (!actual.Equals(sha, StringComparison.OrdinalIgnoreCase))
                 throw new ShiftBenchException($"dataset '{name}': {found} has SHA-256 {actual}, but the run used {sha}; point --data-dir at the images the run used");
         }

@@ -32,8 +32,8 @@ public static class ExperimentRunner
 
         using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device);
         var anchors = Anchors.Parse(request.AnchorSpecs, dataset.Offsets);
-        string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? ModelLoader.Sha256(wp) : "";
-        var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: ModelLoader.Sha256(s.Path))).ToList();
+        string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp) : "";
+        var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: FileHash.Sha256(s.Path))).ToList();
 
         string runDir = request.RunDirectory;
         string partialDir = Path.Combine(runDir, PartialFolder);
@@ -139,7 +139,7 @@ public static class ExperimentRunner
         if (stride < 1) throw new ShiftBenchException($"--stride {stride} is invalid: use 1 or more");
         if (layers.Contains(ModelEntry.ClassLayer) && request.Dataset.TargetClass is null && request.Dataset.Kind != DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
-        Anchors.Parse(request.AnchorSpecs, Enumerable.Range(0, request.Dataset.Room / stride + 1).Select(i => i * stride).ToList());
+        Anchors.Parse(request.AnchorSpecs, request.Dataset.Offsets(stride));
         return layers;
     }
 
@@ -214,7 +214,7 @@ public static class ExperimentRunner
             {
                 string stem = Path.Combine(runDir, $"cos-{layer}-{anchors[a].Name}");
                 GridCsv.Write(stem + ".csv", grids[a], dataset.Offsets);
-                double vmin = request.Vmin ?? Min(grids[a]);
+                double vmin = request.Vmin ?? grids[a].Cast<double>().Min();
                 AtomicFile.Write(stem + ".png", tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
             }
         }
@@ -223,20 +223,13 @@ public static class ExperimentRunner
         {
             var (probability, top1) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
             GridCsv.Write(Path.Combine(runDir, "class.csv"), probability, dataset.Offsets);
-            double vmin = request.Vmin ?? Min(probability);
+            double vmin = request.Vmin ?? probability.Cast<double>().Min();
             AtomicFile.Write(Path.Combine(runDir, "class.png"), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
             AtomicFile.Write(Path.Combine(runDir, "top1.npy"), tmp => Npy.Write(tmp, top1, top1.LongLength));
         }
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
             File.Move(Partial(layer), Path.Combine(runDir, $"features-{layer}.npy"), overwrite: true);
-    }
-
-    static double Min(double[,] grid)
-    {
-        double min = double.PositiveInfinity;
-        foreach (var v in grid) min = Math.Min(min, v);
-        return min;
     }
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,

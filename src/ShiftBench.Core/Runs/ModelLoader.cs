@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ShiftBench.Models;
 using ShiftBench.Weights;
 using TorchSharp;
@@ -28,12 +27,5 @@ public static class ModelLoader
         }
         model.eval();
         return model.to(device);
-    }
-
-    /// <summary>Lower-case hex SHA-256 of a file.</summary>
-    public static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }
