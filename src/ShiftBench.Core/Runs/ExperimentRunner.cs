@@ -43,13 +43,15 @@ public static class ExperimentRunner
             && previous["anchors"]?.AsObject().Select(a => a.Key).SequenceEqual(anchors.Select(a => a.Name)) == true)
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
+        // Weights are loaded (and refused if damaged) before the folder is touched.
+        var load = Stopwatch.StartNew();
+        using var model = ModelLoader.Load(entry, request.Weights, request.Device);
+
         int done = request.Resume ? ReadProgress(partialDir, fingerprint) : 0;
         if (done == 0 && Directory.Exists(partialDir)) Directory.Delete(partialDir, recursive: true);
         Directory.CreateDirectory(partialDir);
         RunLayout.MarkIncomplete(runDir);
 
-        var load = Stopwatch.StartNew();
-        using var model = ModelLoader.Load(entry, request.Weights, request.Device);
         // Taps only for stored layers; logits (fc) are the model output and always kept for class/top1.
         var tapped = entry.Taps.Where(t => layers.Contains(t.Name)).ToList();
         using var taps = new FeatureTaps(model, tapped);
