@@ -15,6 +15,8 @@ public static class RunLayout
     public const string SummaryCsv = "summary.csv";
     public const string ClassStem = "class";
     public const string Top1 = "top1.npy";
+    /// <summary>int64 [positions, 5]: the five best classes per position, best first.</summary>
+    public const string Top5 = "top5.npy";
     /// <summary>Unfinished state (row files, progress.json) of a run that has not completed.</summary>
     public const string PartialFolder = ".partial";
     public const string ProgressFile = "progress.json";

@@ -181,7 +181,7 @@ public static class Sweep
         }, progress, cancel);
     }
 
-    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency"];
+    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
 
     /// <summary>
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
