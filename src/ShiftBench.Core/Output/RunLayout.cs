@@ -29,6 +29,15 @@ public static class RunLayout
     public static string RunDirectory(string outRoot, string datasetName, string model, string variant) =>
         Path.Combine(outRoot, datasetName, model, variant);
 
+    /// <summary>The variants with a complete run of this model on this dataset below outRoot, sorted.</summary>
+    public static IReadOnlyList<string> CompleteVariants(string outRoot, string datasetName, string model)
+    {
+        string modelDir = Path.Combine(outRoot, datasetName, model);
+        return Directory.Exists(modelDir)
+            ? [.. Directory.EnumerateDirectories(modelDir).Where(IsComplete).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+    }
+
     public static string FeaturesFile(string layer) => $"features-{layer}.npy";
 
     /// <summary>cos-LAYER-ANCHOR (add .csv or .png).</summary>
