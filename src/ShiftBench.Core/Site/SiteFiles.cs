@@ -81,7 +81,7 @@ public static class SiteFiles
             {
                 try { SiteCsv.Read(path, size); return Task.FromResult<string?>(null); }
                 catch (FormatException e) { return Task.FromResult<string?>($"{l.Url} is not a {size}x{size} site grid: {e.Message}; it was not kept: check --site"); }
-            })), fetch, progress, cancellationToken);
+            })), fetch, progress is null ? null : new FilesDone(progress, toFetch.Count), cancellationToken);
         }
         return [.. located.Select(l => Read(l.File, l.Url, l.Path, size, cached: !toFetch.Contains(l)))];
     }
@@ -102,4 +102,16 @@ public static class SiteFiles
 
     static string Some(IReadOnlyList<string> items) =>
         string.Join(", ", items.Take(5)) + (items.Count > 5 ? $" and {items.Count - 5} more" : "");
+
+    /// <summary>Turns the fetcher's bytes-per-file updates into one count of finished files (the files are small).</summary>
+    sealed class FilesDone(IProgress<ProgressUpdate> inner, int total) : IProgress<ProgressUpdate>
+    {
+        readonly HashSet<string> done = [];
+
+        public void Report(ProgressUpdate update)
+        {
+            if (update.Total > 0 && update.Done >= update.Total && done.Add(update.Task))
+                inner.Report(new ProgressUpdate("study site CSVs", done.Count, total, "files"));
+        }
+    }
 }
