@@ -22,7 +22,7 @@ public static class RunSummary
     /// <summary>The grid, layers, anchors and target class recorded in runDir/run.json.</summary>
     public static Geometry ReadGeometry(string runDir)
     {
-        string path = Path.Combine(runDir, "run.json");
+        string path = Path.Combine(runDir, RunLayout.RunJson);
         JsonNode json;
         try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
         catch (Exception e) when (e is IOException or JsonException)
@@ -56,7 +56,7 @@ public static class RunSummary
         foreach (var layer in g.Layers.Where(l => l != ModelEntry.ClassLayer))
         {
             var entry = new JsonObject();
-            string features = Path.Combine(runDir, $"features-{layer}.npy");
+            string features = Path.Combine(runDir, RunLayout.FeaturesFile(layer));
             if (File.Exists(features))
             {
                 var acc = Accumulate(features, g.Rows, g.Cols);
@@ -67,7 +67,7 @@ public static class RunSummary
             double[,]? centre = null;
             foreach (var anchor in g.Anchors)
             {
-                string csv = Path.Combine(runDir, $"cos-{layer}-{anchor}.csv");
+                string csv = Path.Combine(runDir, RunLayout.Csv(RunLayout.CosineStem(layer, anchor)));
                 if (!File.Exists(csv)) continue;
                 var grid = GridCsv.Read(csv).Grid;
                 var s = InvarianceMetrics.Stats(grid);
@@ -81,10 +81,10 @@ public static class RunSummary
             entry["anchors"] = anchors;
             layers[layer] = entry;
         }
-        if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, "class.csv")) && g.TargetClass is { } target)
+        if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))) && g.TargetClass is { } target)
         {
-            var probability = GridCsv.Read(Path.Combine(runDir, "class.csv")).Grid;
-            string top1Path = Path.Combine(runDir, "top1.npy");
+            var probability = GridCsv.Read(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))).Grid;
+            string top1Path = Path.Combine(runDir, RunLayout.Top1);
             if (!File.Exists(top1Path))
                 throw new ShiftBenchException($"{runDir} has class.csv but no top1.npy; rerun that run to rewrite it");
             var top1 = Npy.ReadInt64(top1Path).Data;
@@ -98,8 +98,8 @@ public static class RunSummary
             layers[ModelEntry.ClassLayer] = entry;
         }
         var summary = new JsonObject { ["layers"] = layers };
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.csv"), ToCsv(summary));
+        AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryCsv), ToCsv(summary));
         return summary;
     }
 
