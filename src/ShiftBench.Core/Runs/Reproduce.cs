@@ -58,7 +58,7 @@ public static class Reproduce
     /// <summary>Compares each site grid with the run's file at the run's positions (a subset of the site's).</summary>
     public static IReadOnlyList<FileComparison> Compare(string runDir, IEnumerable<SiteGrid> siteGrids, Tolerances tolerances)
     {
-        if (ExperimentRunner.ReadRunJson(runDir)?["complete"]?.GetValue<bool>() != true)
+        if (!RunLayout.IsComplete(runDir))
             throw new ShiftBenchException($"{runDir} holds no complete run (run.json with \"complete\": true); run it again");
         var results = new List<FileComparison>();
         foreach (var site in siteGrids)

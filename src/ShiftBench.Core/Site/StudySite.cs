@@ -1,4 +1,5 @@
 using ShiftBench.Models;
+using ShiftBench.Output;
 using ShiftBench.Runs;
 
 namespace ShiftBench.Site;
@@ -48,10 +49,10 @@ public static class StudySite
         foreach (var layer in Layers(entry))
         {
             if (layer == ModelEntry.ClassLayer)
-                files.Add(new SiteFile($"{model}-{layer}-{dataset}-{ClassFileAnchor}-d3.csv", layer, null, "class.csv"));
+                files.Add(new SiteFile($"{model}-{layer}-{dataset}-{ClassFileAnchor}-d3.csv", layer, null, RunLayout.Csv(RunLayout.ClassStem)));
             else
                 files.AddRange(Anchors.Named.Select(anchor =>
-                    new SiteFile($"{model}-{layer}-{dataset}-{anchor}-d3.csv", layer, anchor, $"cos-{layer}-{anchor}.csv")));
+                    new SiteFile($"{model}-{layer}-{dataset}-{anchor}-d3.csv", layer, anchor, RunLayout.Csv(RunLayout.CosineStem(layer, anchor)))));
         }
         return files;
     }
