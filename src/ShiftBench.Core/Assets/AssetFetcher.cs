@@ -107,9 +107,9 @@ public static class AssetFetcher
     /// <summary>
     /// Downloads files that have no published checksum the same way as assets (part file, resume, retries,
     /// stall timeout, lock), accepting each only when its Check passes. An unreachable host is one
-    /// ShiftBenchException naming the URL that failed. Offline mode is the caller's business.
+    /// ShiftBenchException naming the URL that failed and ending with `fix`. Offline mode is the caller's business.
     /// </summary>
-    public static async Task DownloadAllAsync(IEnumerable<Download> files, FetchOptions options,
+    public static async Task DownloadAllAsync(IEnumerable<Download> files, FetchOptions options, string fix,
         IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
         using var http = NewClient(options);
@@ -121,7 +121,7 @@ public static class AssetFetcher
             }
             catch (HostUnreachableException e)
             {
-                throw new ShiftBenchException($"cannot reach {e.Host} ({e.Message}) to download {file.Url} into {file.Destination}");
+                throw new ShiftBenchException($"cannot reach {e.Host} ({e.Message}) to download {file.Url} into {file.Destination}; {fix}");
             }
         }
     }

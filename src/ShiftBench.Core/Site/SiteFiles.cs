@@ -81,7 +81,7 @@ public static class SiteFiles
             {
                 try { SiteCsv.Read(path, size); return Task.FromResult<string?>(null); }
                 catch (FormatException e) { return Task.FromResult<string?>($"{l.Url} is not a {size}x{size} site grid: {e.Message}; it was not kept: check --site"); }
-            })), fetch, progress is null ? null : new FilesDone(progress, toFetch.Count), cancellationToken);
+            })), fetch, "check the network, or give --site a reachable mirror or a folder holding the files", progress is null ? null : new FilesDone(progress, toFetch.Count), cancellationToken);
         }
         return [.. located.Select(l => Read(l.File, l.Url, l.Path, size, cached: !toFetch.Contains(l)))];
     }
