@@ -88,12 +88,24 @@ public static class RunSummary
             if (!File.Exists(top1Path))
                 throw new ShiftBenchException($"{runDir} has class.csv but no top1.npy; rerun that run to rewrite it");
             var top1 = Npy.ReadInt64(top1Path).Data;
-            var m = InvarianceMetrics.Classes(probability, top1, target);
+            // Runs made before top5.npy existed have no jaggedness; every other metric needs only top1 and class.csv.
+            string top5Path = Path.Combine(runDir, RunLayout.Top5);
+            bool[]? inTop5 = null;
+            if (File.Exists(top5Path))
+            {
+                var top5 = Npy.ReadInt64(top5Path).Data;
+                int k = top5.Length / Math.Max(1, top1.Length);
+                inTop5 = [.. Enumerable.Range(0, top1.Length).Select(i => Array.IndexOf(top5, (long)target, i * k, k) >= 0)];
+            }
+            var m = InvarianceMetrics.Classes(probability, top1, target, inTop5);
             var entry = new JsonObject
             {
                 ["mean"] = m.Mean, ["min"] = m.Min, ["max"] = m.Max, ["accuracy"] = m.Accuracy,
                 ["consistency"] = Number(m.Consistency), ["local_consistency"] = Number(m.LocalConsistency),
+                ["flip_rate"] = Number(m.FlipRate), ["mac"] = Number(m.MeanAbsoluteChange),
+                ["worst_case_correct"] = m.WorstCaseCorrect,
             };
+            if (inTop5 is not null) entry["top5_jaggedness"] = Number(m.Top5Jaggedness);
             AddPeriod(entry, probability, g.Stride);
             layers[ModelEntry.ClassLayer] = entry;
         }

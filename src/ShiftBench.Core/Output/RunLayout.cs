@@ -15,6 +15,8 @@ public static class RunLayout
     public const string SummaryCsv = "summary.csv";
     public const string ClassStem = "class";
     public const string Top1 = "top1.npy";
+    /// <summary>int64 [positions, 5]: the five best classes per position, best first.</summary>
+    public const string Top5 = "top5.npy";
     /// <summary>Unfinished state (row files, progress.json) of a run that has not completed.</summary>
     public const string PartialFolder = ".partial";
     public const string ProgressFile = "progress.json";
@@ -26,6 +28,15 @@ public static class RunLayout
     /// <summary>OUT/&lt;dataset name&gt;/&lt;model&gt;/&lt;variant&gt;: the dataset's config name, never its file path.</summary>
     public static string RunDirectory(string outRoot, string datasetName, string model, string variant) =>
         Path.Combine(outRoot, datasetName, model, variant);
+
+    /// <summary>The variants with a complete run of this model on this dataset below outRoot, sorted.</summary>
+    public static IReadOnlyList<string> CompleteVariants(string outRoot, string datasetName, string model)
+    {
+        string modelDir = Path.Combine(outRoot, datasetName, model);
+        return Directory.Exists(modelDir)
+            ? [.. Directory.EnumerateDirectories(modelDir).Where(IsComplete).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+    }
 
     public static string FeaturesFile(string layer) => $"features-{layer}.npy";
 

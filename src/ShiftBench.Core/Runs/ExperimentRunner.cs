@@ -213,12 +213,13 @@ public static class ExperimentRunner
 
         if (layers.Contains(ModelEntry.ClassLayer))
         {
-            var (probability, top1) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
+            var (probability, top1, topK) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
             string classStem = Path.Combine(runDir, RunLayout.ClassStem);
             GridCsv.Write(RunLayout.Csv(classStem), probability, dataset.Offsets);
             double vmin = request.Vmin ?? probability.Cast<double>().Min();
             AtomicFile.Write(RunLayout.Png(classStem), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
             AtomicFile.Write(Path.Combine(runDir, RunLayout.Top1), tmp => Npy.Write(tmp, top1, top1.LongLength));
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Top5), tmp => Npy.Write(tmp, topK, top1.LongLength, ClassGrid.TopK));
         }
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
