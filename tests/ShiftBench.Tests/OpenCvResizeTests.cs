@@ -185,5 +185,20 @@ public class OpenCvResizeTests
         Assert.That(error.Message, Does.Contain("dataset.config.resize_method is 'lanczos'"));
     }
 
+    [Test]
+    public void CliShowsTheMethodAndRefusesAnUnknownOne()
+    {
+        var (code, stdout, _) = TestCli.Run("dataset", "show", "berry");
+        Assert.That(code, Is.Zero);
+        Assert.That(stdout, Does.Contain("resize:       opencv"));
+
+        using var dir = TestPaths.NewTempDir();
+        string yaml = Path.Combine(dir, "bad.yaml");
+        File.WriteAllText(yaml, "kind: crop\nsource: plane.png\nresize: 356\nresize_method: area\n");
+        var (badCode, _, stderr) = TestCli.Run("dataset", "show", yaml);
+        Assert.That(badCode, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain($"{yaml}: resize_method 'area' is unknown; use opencv or bilinear"));
+    }
+
     static long[] RowSums(JsonElement e) => e.GetProperty("row_sums").EnumerateArray().Select(v => v.GetInt64()).ToArray();
 }

@@ -112,33 +112,17 @@ public static class OpenCvResize
             beta[2 * dy + 1] = Coefficient(fy);
         }
 
-        int width = dstWidth * cn;
+        int width = dstWidth * cn, srcRow = srcWidth * cn;
         var rows = new int[srcHeight][]; // horizontal pass of each source row, made once when first needed
-        int[] Horizontal(ReadOnlySpan<byte> image, int y)
-        {
-            if (rows[y] is { } done) return done;
-            var s = image.Slice(y * srcWidth * cn, srcWidth * cn);
-            var d = new int[width];
-            for (int dx = 0; dx < dstWidth; dx++)
-            {
-                int sx = xofs[dx] * cn, o = dx * cn;
-                if (dx < xmax)
-                {
-                    int a0 = alpha[2 * dx], a1 = alpha[2 * dx + 1];
-                    for (int k = 0; k < cn; k++) d[o + k] = s[sx + k] * a0 + s[sx + k + cn] * a1;
-                }
-                else
-                    for (int k = 0; k < cn; k++) d[o + k] = s[sx + k] * CoefScale;
-            }
-            return rows[y] = d;
-        }
+        int[] Row(ReadOnlySpan<byte> image, int y) =>
+            rows[y] ??= HorizontalPass(image.Slice(y * srcRow, srcRow), xofs, alpha, xmax, cn);
 
         var dst = new byte[width * dstHeight];
         for (int dy = 0; dy < dstHeight; dy++)
         {
             int sy = yofs[dy];
-            var h0 = Horizontal(src, Math.Clamp(sy, 0, srcHeight - 1));
-            var h1 = Horizontal(src, Math.Clamp(sy + 1, 0, srcHeight - 1));
+            var h0 = Row(src, Math.Clamp(sy, 0, srcHeight - 1));
+            var h1 = Row(src, Math.Clamp(sy + 1, 0, srcHeight - 1));
             int b0 = beta[2 * dy], b1 = beta[2 * dy + 1];
             int o = dy * width;
             // VResizeLinear<uchar, int, short, FixedPtCast<int, uchar, 22>>: each product is taken to 16 bits
@@ -147,6 +131,28 @@ public static class OpenCvResize
                 dst[o + x] = unchecked((byte)((((b0 * (h0[x] >> 4)) >> 16) + ((b1 * (h1[x] >> 4)) >> 16) + 2) >> 2));
         }
         return dst;
+    }
+
+    /// <summary>
+    /// HResizeLinear on one source row: S[sx] * a0 + S[sx + 1] * a1 per channel (integers scaled by 2^11); from
+    /// xmax on, the last source pixel times 2^11.
+    /// </summary>
+    static int[] HorizontalPass(ReadOnlySpan<byte> s, int[] xofs, short[] alpha, int xmax, int cn)
+    {
+        int dstWidth = xofs.Length;
+        var d = new int[dstWidth * cn];
+        for (int dx = 0; dx < dstWidth; dx++)
+        {
+            int sx = xofs[dx] * cn, o = dx * cn;
+            if (dx < xmax)
+            {
+                int a0 = alpha[2 * dx], a1 = alpha[2 * dx + 1];
+                for (int k = 0; k < cn; k++) d[o + k] = s[sx + k] * a0 + s[sx + k + cn] * a1;
+            }
+            else
+                for (int k = 0; k < cn; k++) d[o + k] = s[sx + k] * CoefScale;
+        }
+        return d;
     }
 
     /// <summary>saturate_cast&lt;short&gt;(w * INTER_RESIZE_COEF_SCALE): float product, rounded half to even (cvRound).</summary>
