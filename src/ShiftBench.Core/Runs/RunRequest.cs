@@ -39,7 +39,7 @@ public sealed record RunRequest
     /// <summary>Set for the per-patch runs of a `patches` dataset, which live inside the parent run.</summary>
     public string? RunDirectoryOverride { get; init; }
 
-    public string RunDirectory => RunDirectoryOverride ?? System.IO.Path.Combine(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
+    public string RunDirectory => RunDirectoryOverride ?? Output.RunLayout.RunDirectory(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,

@@ -52,11 +52,17 @@ public sealed class SweepSpec
     }
 }
 
-/// <summary>One run of a sweep (OutRoot/Dataset/Model/Variant, the documented run folder).</summary>
-public sealed record SweepCell(string Model, string Variant, string Dataset, int Stride, string OutRoot, SweepSpec Spec)
+/// <summary>
+/// One run of a sweep. Dataset is as the sweep file names it (a name or a YAML path); Config is that dataset
+/// resolved, or null with ConfigError when it cannot be (the cell then fails alone). The run folder is named by
+/// the config's own name, exactly as `run` names it.
+/// </summary>
+public sealed record SweepCell(string Model, string Variant, string Dataset, DatasetConfig? Config, string? ConfigError,
+    int Stride, string OutRoot, SweepSpec Spec)
 {
-    public string Name => $"{Model}/{Variant}/{Dataset}/stride-{Stride}";
-    public string RunDirectory => Path.Combine(OutRoot, Dataset, Model, Variant);
+    public string DatasetName => Config?.Name ?? Dataset;
+    public string Name => $"{Model}/{Variant}/{DatasetName}/stride-{Stride}";
+    public string RunDirectory => RunLayout.RunDirectory(OutRoot, DatasetName, Model, Variant);
 }
 
 public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
@@ -67,13 +73,20 @@ public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
 /// </summary>
 public static class Sweep
 {
-    public static IReadOnlyList<SweepCell> Cells(SweepSpec spec) =>
-        (from model in spec.Models.Distinct()
-         from variant in spec.Variants.Distinct()
-         from dataset in spec.Datasets.Distinct()
-         from stride in spec.Strides.Distinct()
-         select new SweepCell(model, variant, dataset, stride,
-             spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+    public static IReadOnlyList<SweepCell> Cells(SweepSpec spec)
+    {
+        var datasets = spec.Datasets.Distinct().Select(d =>
+        {
+            try { return (Text: d, Config: DatasetCatalog.Resolve(d), Error: (string?)null); }
+            catch (ShiftBenchException e) { return (Text: d, Config: (DatasetConfig?)null, Error: e.Message); }
+        }).ToList();
+        return (from model in spec.Models.Distinct()
+                from variant in spec.Variants.Distinct()
+                from dataset in datasets
+                from stride in spec.Strides.Distinct()
+                select new SweepCell(model, variant, dataset.Text, dataset.Config, dataset.Error, stride,
+                    spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+    }
 
     /// <summary>
     /// True when the cell's folder holds a complete run made with this cell's settings: model, variant,
@@ -82,12 +95,11 @@ public static class Sweep
     /// </summary>
     public static bool IsComplete(SweepCell cell)
     {
-        var run = ExperimentRunner.ReadRunJson(cell.RunDirectory);
-        if (run is null) return false;
+        var run = RunLayout.ReadRunJson(cell.RunDirectory);
+        if (!RunLayout.IsComplete(run)) return false;
         try
         {
-            if (run["complete"]?.GetValue<bool>() != true) return false;
-            if (run["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
+            if (run!["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
             if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
             bool sameWeights = cell.Spec.Weights switch
@@ -152,6 +164,7 @@ public static class Sweep
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
+        var dataset = cell.Config ?? throw new ShiftBenchException(cell.ConfigError ?? $"dataset '{cell.Dataset}' cannot be read");
         var entry = ModelRegistry.Find(cell.Model, ModelRegistry.ParseVariant(cell.Variant));
         var weights = cell.Spec.Weights switch
         {
@@ -161,14 +174,14 @@ public static class Sweep
         };
         ExperimentRunner.Run(new RunRequest
         {
-            Model = entry, Dataset = DatasetCatalog.Resolve(cell.Dataset), DataDir = dataDir, Weights = weights,
+            Model = entry, Dataset = dataset, DataDir = dataDir, Weights = weights,
             Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
             CommandLine = $"shiftbench sweep ({cell.Name})",
         }, progress, cancel);
     }
 
-    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency"];
+    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
 
     /// <summary>
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
@@ -183,12 +196,12 @@ public static class Sweep
         foreach (var o in outcomes)
         {
             var c = o.Cell;
-            string head = $"{CsvField(c.Model)},{CsvField(c.Variant)},{CsvField(c.Dataset)},{c.Stride},{o.Status}";
+            string head = $"{CsvField(c.Model)},{CsvField(c.Variant)},{CsvField(c.DatasetName)},{c.Stride},{o.Status}";
             var summary = o.Status == "failed" ? null : Comparison.Summary(c.RunDirectory);
             if (summary is null)
             {
                 csv.Append(head).Append(",,").Append(new string(',', Columns.Length - 1)).Append(',').Append(CsvField(o.Error ?? "")).Append('\n');
-                md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
+                md.Append($"| {c.Model} | {c.Variant} | {c.DatasetName} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
                 continue;
             }
             foreach (var layer in RunSummary.Rows(summary).GroupBy(r => r.Layer))
@@ -196,7 +209,7 @@ public static class Sweep
                 var values = layer.ToDictionary(r => r.Metric, r => r.Value);
                 var cells = Columns.Select(m => values.TryGetValue(m, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "").ToList();
                 csv.Append(head).Append(',').Append(CsvField(layer.Key)).Append(',').Append(string.Join(',', cells)).Append(",\n");
-                md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
+                md.Append($"| {c.Model} | {c.Variant} | {c.DatasetName} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
             }
         }
         AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.csv"), csv.ToString());
