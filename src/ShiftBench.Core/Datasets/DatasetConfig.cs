@@ -56,6 +56,8 @@ public sealed class DatasetConfig
     public const string OpenCvResizeMethod = "opencv";
     public const string BilinearResizeMethod = "bilinear";
     public static readonly IReadOnlyList<string> ResizeMethods = [OpenCvResizeMethod, BilinearResizeMethod];
+    /// <summary>The method of a run.json whose config has no resize_method: runs made before the field existed used the float one.</summary>
+    public const string UnrecordedResizeMethod = BilinearResizeMethod;
 
     /// <summary>Source image file names this dataset reads from the data directory.</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]

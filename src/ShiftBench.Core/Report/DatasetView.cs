@@ -48,8 +48,7 @@ public sealed class DatasetView
         string Str(JsonElement e, string field, string path) =>
             e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ShiftBenchException($"{Where(path)} is missing or not a string");
         string kind = Str(config, "kind", "kind");
-        // Runs recorded before resize_method existed were all resized with the float bilinear method.
-        string method = config.TryGetProperty("resize_method", out var m) ? (m.ValueKind == JsonValueKind.String ? m.GetString()! : m.ToString()) : Datasets.DatasetConfig.BilinearResizeMethod;
+        string method = config.TryGetProperty("resize_method", out var m) ? (m.ValueKind == JsonValueKind.String ? m.GetString()! : m.ToString()) : Datasets.DatasetConfig.UnrecordedResizeMethod;
         if (!Datasets.DatasetConfig.ResizeMethods.Contains(method))
             throw new ShiftBenchException($"{Where("resize_method")} is '{method}': the report knows {string.Join(" and ", Datasets.DatasetConfig.ResizeMethods)}");
         RgbaImage Load(string file, int size) => resize(Locate(dataset, file, dirs, name), size, size, method);
