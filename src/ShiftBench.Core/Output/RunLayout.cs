@@ -20,6 +20,8 @@ public static class RunLayout
     /// <summary>Unfinished state (row files, progress.json) of a run that has not completed.</summary>
     public const string PartialFolder = ".partial";
     public const string ProgressFile = "progress.json";
+    /// <summary>In a shard's folder: the `run` arguments that made it (for `shiftbench merge RUN_DIR`).</summary>
+    public const string RunArgumentsFile = "args.json";
     /// <summary>Per-patch runs of a `patches` dataset live in RUN/patches/NAME/.</summary>
     public const string PatchesFolder = "patches";
     /// <summary>Suffix of the per-position standard deviation grids of a `patches` run.</summary>
@@ -28,6 +30,15 @@ public static class RunLayout
     /// <summary>OUT/&lt;dataset name&gt;/&lt;model&gt;/&lt;variant&gt;: the dataset's config name, never its file path.</summary>
     public static string RunDirectory(string outRoot, string datasetName, string model, string variant) =>
         Path.Combine(outRoot, datasetName, model, variant);
+
+    /// <summary>The variants with a complete run of this model on this dataset below outRoot, sorted.</summary>
+    public static IReadOnlyList<string> CompleteVariants(string outRoot, string datasetName, string model)
+    {
+        string modelDir = Path.Combine(outRoot, datasetName, model);
+        return Directory.Exists(modelDir)
+            ? [.. Directory.EnumerateDirectories(modelDir).Where(IsComplete).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+    }
 
     public static string FeaturesFile(string layer) => $"features-{layer}.npy";
 

@@ -26,6 +26,14 @@ public sealed class SweepSpec
     /// <summary>null: the published files in the weights folder; `deterministic`: synthetic weights.</summary>
     public string? Weights { get; set; }
     public int? BatchSize { get; set; }
+    /// <summary>#SBATCH options for `sweep --slurm`.</summary>
+    public SlurmOptions? Slurm { get; set; }
+    /// <summary>CI gates over the runs' metrics (see <see cref="Gate"/>); a failed gate fails the sweep.</summary>
+    public List<string> Gates { get; set; } = [];
+
+    /// <summary>The gates, parsed and checked by <see cref="Load"/>.</summary>
+    [YamlIgnore]
+    public IReadOnlyList<Gate> ParsedGates { get; private set; } = [];
 
     static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
 
@@ -36,7 +44,7 @@ public sealed class SweepSpec
         catch (FileNotFoundException) { throw new ShiftBenchException($"sweep file {path} does not exist"); }
         catch (YamlException e)
         {
-            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size)");
+            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, gates, slurm)");
         }
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
@@ -48,6 +56,8 @@ public sealed class SweepSpec
         var known = ModelRegistry.ModelNames.ToHashSet();
         foreach (var model in spec.Models.Where(m => !known.Contains(m)))
             throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)}");
+        var datasetNames = Sweep.Cells(spec).Select(c => c.DatasetName).Distinct().ToList();
+        spec.ParsedGates = [.. spec.Gates.Select(g => Gate.Parse(g, spec.Models, datasetNames, spec.Variants, $"{path}: gates"))];
         return spec;
     }
 }
@@ -67,12 +77,22 @@ public sealed record SweepCell(string Model, string Variant, string Dataset, Dat
 
 public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
 
+/// <summary>The summary files a sweep writes in its `out` folder.</summary>
+public static class SweepFiles
+{
+    public const string SummaryCsv = "sweep-summary.csv";
+    public const string SummaryMarkdown = "sweep-summary.md";
+}
+
 /// <summary>
 /// Runs the cells one after another: complete runs are skipped, a failed cell is recorded and the
 /// sweep goes on; then OUT/sweep-summary.csv and .md list one row per run x layer.
 /// </summary>
 public static class Sweep
 {
+    static string OutRootFor(SweepSpec spec, int stride) =>
+        spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out;
+
     public static IReadOnlyList<SweepCell> Cells(SweepSpec spec)
     {
         var datasets = spec.Datasets.Distinct().Select(d =>
@@ -84,8 +104,7 @@ public static class Sweep
                 from variant in spec.Variants.Distinct()
                 from dataset in datasets
                 from stride in spec.Strides.Distinct()
-                select new SweepCell(model, variant, dataset.Text, dataset.Config, dataset.Error, stride,
-                    spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+                select new SweepCell(model, variant, dataset.Text, dataset.Config, dataset.Error, stride, OutRootFor(spec, stride), spec)).ToList();
     }
 
     /// <summary>
@@ -159,9 +178,24 @@ public static class Sweep
                 outcomes.Add(new SweepOutcome(cell, "failed", e.Message.Split('\n')[0]));
             }
         }
-        WriteSummary(spec.Out, outcomes);
+        WriteSummary(spec.Out, outcomes, EvaluateGates(spec));
         return outcomes;
     }
+
+    /// <summary>Every gate of the sweep file in every model x dataset x stride of the sweep, from the runs' summaries.</summary>
+    public static IReadOnlyList<GateResult> EvaluateGates(SweepSpec spec)
+    {
+        var scopes = Cells(spec).Select(c => (c.Model, c.DatasetName, c.Stride)).Distinct().ToList();
+        return [.. spec.ParsedGates.SelectMany(g => g.Evaluate(scopes,
+            (model, dataset, stride, variant) => Comparison.Summary(RunLayout.RunDirectory(OutRootFor(spec, stride), dataset, model, variant))))];
+    }
+
+    /// <summary>JUnit test cases: one per cell (failed when the cell failed) and one per gate and scope.</summary>
+    public static IReadOnlyList<JUnitCase> JUnitCases(IReadOnlyList<SweepOutcome> outcomes, IReadOnlyList<GateResult> gates) =>
+    [
+        .. outcomes.Select(o => new JUnitCase("shiftbench.sweep.cells", o.Cell.Name, o.Status == "failed" ? o.Error ?? "failed" : null, o.Status)),
+        .. gates.Select(g => new JUnitCase("shiftbench.sweep.gates", g.Name, g.Passed ? null : g.Detail, g.Detail)),
+    ];
 
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
@@ -189,7 +223,7 @@ public static class Sweep
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
     /// row with empty metrics for a cell that failed or has no complete run; `error` says why a cell failed.
     /// </summary>
-    static void WriteSummary(string outDir, IReadOnlyList<SweepOutcome> outcomes)
+    static void WriteSummary(string outDir, IReadOnlyList<SweepOutcome> outcomes, IReadOnlyList<GateResult> gates)
     {
         Directory.CreateDirectory(outDir);
         var csv = new StringBuilder("model,variant,dataset,stride,status,layer," + string.Join(',', Columns) + ",error\n");
@@ -214,8 +248,14 @@ public static class Sweep
                 md.Append($"| {c.Model} | {c.Variant} | {c.DatasetName} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
             }
         }
-        AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.csv"), csv.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.md"), md.ToString());
+        if (gates.Count > 0)
+        {
+            md.Append("\n| gate | scope | result | values |\n| --- | --- | --- | --- |\n");
+            foreach (var g in gates)
+                md.Append($"| `{g.Gate.Replace("|", "/")}` | {g.Scope} | {(g.Passed ? "pass" : "**FAIL**")} | {g.Detail.Replace("|", "/")} |\n");
+        }
+        AtomicFile.WriteAllText(Path.Combine(outDir, SweepFiles.SummaryCsv), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, SweepFiles.SummaryMarkdown), md.ToString());
     }
 
     /// <summary>RFC 4180 quoting for free text (error messages, file-named datasets).</summary>
