@@ -109,7 +109,7 @@ public static class Sweep
 
     /// <summary>
     /// True when the cell's folder holds a complete run made with this cell's settings: model, variant,
-    /// stride, kind of weights, and at least the requested layers and anchors. A complete run made with
+    /// stride, the dataset's resize_method, kind of weights, and at least the requested layers and anchors. A complete run made with
     /// other settings (say the stride was changed in the sweep file) is run again, never reported as this cell.
     /// </summary>
     public static bool IsComplete(SweepCell cell)
@@ -120,6 +120,8 @@ public static class Sweep
         {
             if (run!["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
             if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
+            string resize = run["dataset"]?["config"]?["resize_method"]?.GetValue<string>() ?? DatasetConfig.UnrecordedResizeMethod;
+            if (cell.Config is { } config && resize != config.ResizeMethod) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
             bool sameWeights = cell.Spec.Weights switch
             {
