@@ -20,10 +20,12 @@ public class SlurmTests
 
     static string Script => Path.Combine(TestPaths.RepoRoot, "tools", "slurm", "local-cluster.sh");
 
-    static (int Code, string Output) Bash(params string[] args)
+    /// <summary>Runs a tool (with SLURM_CONF when given) and returns its exit code and all it printed.</summary>
+    static (int Code, string Output) Tool(string tool, string? slurmConf, params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
+        if (slurmConf is not null) info.Environment["SLURM_CONF"] = slurmConf;
         using var p = Process.Start(info)!;
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
@@ -42,7 +44,7 @@ public class SlurmTests
             Assert.Ignore(why);
         }
         clusterDir = Directory.CreateTempSubdirectory("shiftbench-slurm-").FullName;
-        var (code, output) = Bash(Script, "start", clusterDir);
+        var (code, output) = Tool("bash", null, Script, "start", clusterDir);
         Assert.That(code, Is.EqualTo(0), "local Slurm did not start: " + output);
         slurmConf = Regex.Match(output, "SLURM_CONF=(\\S+)").Groups[1].Value;
     }
@@ -51,23 +53,13 @@ public class SlurmTests
     public void StopCluster()
     {
         if (clusterDir is null) return;
-        Bash(Script, "stop", clusterDir);
+        Tool("bash", null, Script, "stop", clusterDir);
         try { Directory.Delete(clusterDir, recursive: true); } catch (IOException) { }
     }
 
     Dictionary<string, string?> Env => new() { ["SLURM_CONF"] = slurmConf };
 
-    (int Code, string Output) Slurm(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["SLURM_CONF"] = slurmConf;
-        using var p = Process.Start(info)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output + err.Result);
-    }
+    (int Code, string Output) Slurm(string tool, params string[] args) => Tool(tool, slurmConf, args);
 
     internal static string WriteSpec(string dir, string name, string outDir)
     {
