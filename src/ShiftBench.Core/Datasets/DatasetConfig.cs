@@ -8,7 +8,9 @@ namespace ShiftBench.Datasets;
 /// A shift dataset as described by a YAML file in configs/ (see configs/berry.yaml, configs/plane.yaml).
 /// kind `patch`: an RGBA patch resized to patch.size, laid over the canvas at every position;
 /// kind `crop`: the source resized to `resize`, every canvas-sized window;
-/// kind `patches`: a folder of RGBA patches, each shifted like `patch`; grids are averaged over patches.
+/// kind `patches`: a folder of RGBA patches, each shifted like `patch`; grids are averaged over patches;
+/// kind `roll`: the source resized to `resize` and centre-cropped to the canvas, rolled circularly;
+/// kind `subpixel`: the same image shifted circularly by multiples of `step` pixels (fourier or bilinear).
 /// </summary>
 public sealed class DatasetConfig
 {
@@ -21,6 +23,14 @@ public sealed class DatasetConfig
     public string? Source { get; set; }
     public int? Resize { get; set; }
     public int Stride { get; set; } = 1;
+    /// <summary>Kind roll: largest shift along each axis in pixels (default canvas.size - 1, every circular shift).</summary>
+    public int? MaxShift { get; set; }
+    /// <summary>Kind subpixel: the shift step in pixels (e.g. 0.25); grid offsets count steps.</summary>
+    public double? Step { get; set; }
+    /// <summary>Kind subpixel: largest shift along each axis in pixels, a whole number of steps.</summary>
+    public double? Range { get; set; }
+    /// <summary>Kind subpixel: `fourier` (ideal band-limited circular shift) or `bilinear` (circular wrap).</summary>
+    public string? Method { get; set; }
     /// <summary>How sources are resized: `opencv` (default; OpenCV's 8-bit INTER_LINEAR, what the study used) or `bilinear` (float64, rounded).</summary>
     public string ResizeMethod { get; set; } = OpenCvResizeMethod;
 
@@ -52,6 +62,13 @@ public sealed class DatasetConfig
     public const string PatchKind = "patch";
     public const string CropKind = "crop";
     public const string PatchesKind = "patches";
+    public const string RollKind = "roll";
+    public const string SubpixelKind = "subpixel";
+    public static readonly IReadOnlyList<string> Kinds = [PatchKind, CropKind, PatchesKind, RollKind, SubpixelKind];
+
+    public const string FourierMethod = "fourier";
+    public const string BilinearShiftMethod = "bilinear";
+    public static readonly IReadOnlyList<string> SubpixelMethods = [FourierMethod, BilinearShiftMethod];
 
     public const string OpenCvResizeMethod = "opencv";
     public const string BilinearResizeMethod = "bilinear";
@@ -74,10 +91,23 @@ public sealed class DatasetConfig
     {
         PatchKind => Canvas.Size - Patch!.Size,
         PatchesKind => Canvas.Size - Patches!.Size,
+        RollKind => MaxShift ?? Canvas.Size - 1,
+        SubpixelKind => (int)Math.Round(Range!.Value / Step!.Value),
         _ => Resize!.Value - Canvas.Size,
     };
 
-    /// <summary>Offsets along each axis, in pixels: 0, stride, 2*stride, ... up to Room.</summary>
+    /// <summary>
+    /// Pixels per unit of grid offset: 1, except kind subpixel, whose offsets count steps (offset i = a shift of
+    /// i * step pixels), so every grid keeps whole-number y,x.
+    /// </summary>
+    [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
+    public double OffsetUnitPx => Kind == SubpixelKind ? Step!.Value : 1.0;
+
+    /// <summary>Kinds roll and subpixel: the side the source is resized to before the centre crop (default canvas.size).</summary>
+    [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
+    public int CircularResize => Resize ?? Canvas.Size;
+
+    /// <summary>Offsets along each axis, in grid units (pixels; steps for subpixel): 0, stride, 2*stride, ... up to Room.</summary>
     public IReadOnlyList<int> Offsets(int stride) => Enumerable.Range(0, Room / stride + 1).Select(i => i * stride).ToList();
 
     /// <summary>
@@ -137,7 +167,7 @@ public sealed class DatasetConfig
         catch (YamlException e)
         {
             string why = (e.InnerException?.Message ?? e.Message).Split('\n')[0];
-            throw new ShiftBenchException($"{origin}: invalid dataset config at line {e.Start.Line}: {why} (fields: name, kind, target_class, canvas, patch, patches, source, resize, resize_method, stride)");
+            throw new ShiftBenchException($"{origin}: invalid dataset config at line {e.Start.Line}: {why} (fields: name, kind, target_class, canvas, patch, patches, source, resize, resize_method, stride, max_shift, step, range, method)");
         }
         config.ConfigPath = origin;
         config.Validate();
@@ -190,10 +220,38 @@ public sealed class DatasetConfig
                 if (Resize < Canvas.Size)
                     throw new ShiftBenchException($"{at}: resize {Resize} is smaller than canvas.size {Canvas.Size}; a crop must fit inside the resized source");
                 break;
+            case RollKind:
+            case SubpixelKind:
+                if (string.IsNullOrWhiteSpace(Source)) throw new ShiftBenchException($"{at}: kind '{Kind}' needs source (an image file)");
+                if (Resize is < 1) throw new ShiftBenchException($"{at}: resize must be a positive number of pixels (or left out: canvas.size)");
+                if (CircularResize < Canvas.Size)
+                    throw new ShiftBenchException($"{at}: resize {Resize} is smaller than canvas.size {Canvas.Size}; the centre crop must fit inside the resized source");
+                if (Kind == RollKind)
+                {
+                    if (Step is not null || Range is not null || Method is not null)
+                        throw new ShiftBenchException($"{at}: step, range and method belong to kind 'subpixel'; kind 'roll' takes max_shift");
+                    if (MaxShift is < 0 || MaxShift >= Canvas.Size)
+                        throw new ShiftBenchException($"{at}: max_shift {MaxShift} must be within 0..{Canvas.Size - 1} (canvas.size - 1; larger shifts repeat)");
+                    break;
+                }
+                if (MaxShift is not null) throw new ShiftBenchException($"{at}: max_shift belongs to kind 'roll'; kind 'subpixel' takes range");
+                if (Step is null) throw new ShiftBenchException($"{at}: kind 'subpixel' needs step (the shift step in pixels, e.g. 0.25)");
+                if (!(Step > 0) || !double.IsFinite(Step.Value)) throw new ShiftBenchException($"{at}: step {Step} must be a positive number of pixels, e.g. 0.25");
+                if (Range is null) throw new ShiftBenchException($"{at}: kind 'subpixel' needs range (the largest shift in pixels, e.g. 2)");
+                if (!(Range >= 0) || !double.IsFinite(Range.Value)) throw new ShiftBenchException($"{at}: range {Range} must be 0 or more pixels");
+                double steps = Range.Value / Step.Value;
+                if (Math.Abs(steps - Math.Round(steps)) > 1e-9 * Math.Max(1, steps))
+                    throw new ShiftBenchException($"{at}: range {Range} is not a whole number of steps of {Step}; make it a multiple of step");
+                if (Range >= Canvas.Size)
+                    throw new ShiftBenchException($"{at}: range {Range} must be smaller than canvas.size {Canvas.Size} (larger shifts repeat)");
+                if (Method is null) throw new ShiftBenchException($"{at}: kind 'subpixel' needs method ({string.Join(" or ", SubpixelMethods)})");
+                if (!SubpixelMethods.Contains(Method))
+                    throw new ShiftBenchException($"{at}: method '{Method}' is unknown; use {string.Join(" or ", SubpixelMethods)}");
+                break;
             default:
-                throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use 'patch', 'crop' or 'patches'");
+                throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use {string.Join(", ", Kinds.Select(k => $"'{k}'"))}");
         }
-        if (Kind != CropKind && Canvas.Image is null)
+        if (Kind is PatchKind or PatchesKind && Canvas.Image is null)
         {
             Canvas.Color ??= [255, 255, 255];
             if (Canvas.Color.Length != 3 || Canvas.Color.Any(c => c is < 0 or > 255))

@@ -5,8 +5,9 @@ namespace ShiftBench.Datasets;
 
 /// <summary>
 /// The shifted images of one dataset, made in batches as tensors on the compute device (no files).
-/// Positions are pixel offsets (y, x) of the patch's top-left corner (kind patch) or of the crop
-/// window (kind crop), on a grid with the given stride, enumerated y-major.
+/// Positions are pixel offsets (y, x) of the patch's top-left corner (kind patch), of the crop
+/// window (kind crop), the circular shift (kind roll) or the circular shift in steps of `step` pixels
+/// (kind subpixel), on a grid with the given stride, enumerated y-major.
 /// </summary>
 public sealed class ShiftDataset : IDisposable
 {
@@ -18,6 +19,8 @@ public sealed class ShiftDataset : IDisposable
     readonly Tensor? canvas, patchRgb, patchAlpha;
     // kind crop: the resized source, 8-bit values as float32 [3,R,R].
     readonly Tensor? cropSource;
+    // kinds roll and subpixel: the centre crop, 8-bit values as float64 [3,S,S]; for fourier its 2-D DFT and frequencies.
+    readonly Tensor? circular, circularDft, freqY, freqX;
     readonly Tensor mean, std;
     // Normalised once: the crop source, or for a uniform canvas its colour and the composited patch.
     // Compositing and normalising are per pixel, so pasting normalised pieces gives the same bits.
@@ -66,17 +69,30 @@ public sealed class ShiftDataset : IDisposable
                     : SourceImage.Resize8Bit(SourceImage.LoadRgba(Sources[1].Path), size, size, config.ResizeMethod)[..3].to(ScalarType.Float64);
                 canvas = background.contiguous().to(device).MoveToOuterDisposeScope();
             }
-            else
+            else if (config.Kind == DatasetConfig.CropKind)
             {
                 int side = config.Resize!.Value;
                 using var raw = SourceImage.LoadRgba(Sources[0].Path);
                 cropSource = SourceImage.Resize8Bit(raw, side, side, config.ResizeMethod)[..3].contiguous().to(device).MoveToOuterDisposeScope();
             }
+            else
+            {
+                int side = config.CircularResize, top = (side - size) / 2;
+                using var raw = SourceImage.LoadRgba(Sources[0].Path);
+                var resized = SourceImage.Resize8Bit(raw, side, side, config.ResizeMethod);
+                circular = resized[..3, top..(top + size), top..(top + size)].to(ScalarType.Float64).contiguous().to(device).MoveToOuterDisposeScope();
+                if (config.Method == DatasetConfig.FourierMethod)
+                {
+                    circularDft = fft.fft2(circular).MoveToOuterDisposeScope();
+                    freqY = FftFrequencies(size).to(device).MoveToOuterDisposeScope();
+                    freqX = FftFrequencies(size).to(device).MoveToOuterDisposeScope();
+                }
+            }
             mean = tensor(ImageNetMean, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
             std = tensor(ImageNetStd, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
             if (cropSource is not null)
                 normalisedSource = Normalise(cropSource.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
-            else if (config.Canvas.Image is null)
+            else if (patchRgb is not null && config.Canvas.Image is null)
             {
                 var colour = canvas![.., ..1, ..1];
                 var block = (patchAlpha! * patchRgb! + (1.0 - patchAlpha!) * colour).floor().to(ScalarType.Float32);
@@ -98,6 +114,10 @@ public sealed class ShiftDataset : IDisposable
         {
             image = cropSource[.., y..(y + ImageSize), x..(x + ImageSize)].clone();
         }
+        else if (circular is not null)
+        {
+            image = Config.Kind == DatasetConfig.RollKind ? circular.roll([y, x], [1, 2]).to(ScalarType.Float32) : Subpixel(y, x);
+        }
         else
         {
             int h = (int)patchRgb!.shape[1], w = (int)patchRgb.shape[2];
@@ -110,6 +130,38 @@ public sealed class ShiftDataset : IDisposable
         }
         return image.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Kind subpixel at grid offset (y, x): a circular shift by (y*step, x*step) pixels, computed in float64 and
+    /// rounded half to even to 8-bit (README "Datasets" defines both methods; tools/fixtures/make_protocol_fixtures.py
+    /// is the NumPy reference).
+    /// </summary>
+    Tensor Subpixel(int y, int x)
+    {
+        double step = Config.Step!.Value, dy = y * step, dx = x * step;
+        Tensor shifted;
+        if (circularDft is not null)
+        {
+            int h = (int)circular!.shape[1], w = (int)circular.shape[2];
+            // phase = -2*pi*(ky*dy/H + kx*dx/W); the real part of the inverse DFT is the symmetric Nyquist convention.
+            var phase = freqY!.mul(dy).div(h).unsqueeze(1).add(freqX!.mul(dx).div(w).unsqueeze(0)).mul(-2 * Math.PI);
+            var ramp = polar(ones_like(phase), phase);
+            shifted = fft.ifft2(circularDft.mul(ramp)).real;
+        }
+        else
+        {
+            double iy = Math.Floor(dy), ix = Math.Floor(dx), fy = dy - iy, fx = dx - ix;
+            Tensor At(double a, double b) => circular!.roll([(long)a, (long)b], [1, 2]);
+            var top = At(iy, ix).mul(1 - fx).add(At(iy, ix + 1).mul(fx));
+            var bottom = At(iy + 1, ix).mul(1 - fx).add(At(iy + 1, ix + 1).mul(fx));
+            shifted = top.mul(1 - fy).add(bottom.mul(fy));
+        }
+        return shifted.round().clamp(0, 255).to(ScalarType.Float32);
+    }
+
+    /// <summary>numpy.fft.fftfreq(n) * n: 0, 1, ..., then the negative frequencies (for even n the Nyquist bin is -n/2).</summary>
+    static Tensor FftFrequencies(int n) =>
+        tensor(Enumerable.Range(0, n).Select(i => (double)(i <= (n - 1) / 2 ? i : i - n)).ToArray(), ScalarType.Float64);
 
     /// <summary>Normalised network input for positions [start, start+count): float32 [count,3,S,S] on the device.</summary>
     public Tensor Batch(int start, int count)
@@ -155,6 +207,7 @@ public sealed class ShiftDataset : IDisposable
     public void Dispose()
     {
         canvas?.Dispose(); patchRgb?.Dispose(); patchAlpha?.Dispose(); cropSource?.Dispose();
+        circular?.Dispose(); circularDft?.Dispose(); freqY?.Dispose(); freqX?.Dispose();
         mean.Dispose(); std.Dispose();
         normalisedSource?.Dispose(); normalisedColour?.Dispose(); normalisedPatch?.Dispose();
     }
