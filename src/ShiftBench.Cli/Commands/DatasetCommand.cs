@@ -22,18 +22,26 @@ public static class DatasetCommand
             Console.WriteLine($"name:         {config.Name}");
             Console.WriteLine($"config:       {config.ConfigPath}");
             Console.WriteLine($"kind:         {config.Kind}");
-            Console.WriteLine(config.Kind == DatasetConfig.PatchKind
-                ? $"geometry:     {config.Patch!.Size}x{config.Patch.Size} patch from {config.Patch.Source} over a {config.Canvas.Size}x{config.Canvas.Size} canvas ({(config.Canvas.Image ?? "colour " + string.Join(",", config.Canvas.Color!))})"
-                : $"geometry:     {config.Canvas.Size}x{config.Canvas.Size} crops of {config.Source} resized to {config.Resize}x{config.Resize}");
+            int side = config.Canvas.Size;
+            Console.WriteLine(config.Kind switch
+            {
+                DatasetConfig.PatchKind => $"geometry:     {config.Patch!.Size}x{config.Patch.Size} patch from {config.Patch.Source} over a {side}x{side} canvas ({(config.Canvas.Image ?? "colour " + string.Join(",", config.Canvas.Color!))})",
+                DatasetConfig.PatchesKind => $"geometry:     {config.Patches!.Size}x{config.Patches.Size} patches from {config.Patches.Folder} over a {side}x{side} canvas",
+                DatasetConfig.RollKind => $"geometry:     {side}x{side} centre crop of {config.Source} resized to {config.CircularResize}x{config.CircularResize}, rolled circularly",
+                DatasetConfig.SubpixelKind => $"geometry:     {side}x{side} centre crop of {config.Source} resized to {config.CircularResize}x{config.CircularResize}, shifted circularly by {config.Method} in steps of {config.Step} px",
+                _ => $"geometry:     {side}x{side} crops of {config.Source} resized to {config.Resize}x{config.Resize}",
+            });
             Console.WriteLine($"resize:       {config.ResizeMethod}");
             Console.WriteLine($"target class: {(config.TargetClass?.ToString() ?? "none")}");
-            Console.WriteLine($"offsets:      0..{config.Room} px, stride {stride}");
+            Console.WriteLine(config.Kind == DatasetConfig.SubpixelKind
+                ? $"offsets:      0..{config.Room} steps of {config.Step} px (0..{config.Range} px), stride {stride} steps"
+                : $"offsets:      0..{config.Room} px, stride {stride}");
             Console.WriteLine($"positions:    {perAxis}x{perAxis} = {perAxis * perAxis}");
             return 0;
         }));
 
         var renderDataset = new Option<string>("--dataset") { Description = "Dataset name or YAML path", Required = true };
-        var at = new Option<string>("--at") { Description = "Position Y,X in pixels of shift", Required = true };
+        var at = new Option<string>("--at") { Description = "Position Y,X: grid offsets (pixels; steps for kind subpixel)", Required = true };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
         var outFile = new Option<string>("--out") { Description = "PNG file to write", Required = true };
         var render = new Command("render", "Write the exact 8-bit image the network sees at a position.") { renderDataset, at, dataDir, outFile };

@@ -36,7 +36,7 @@ public static class ReportBuilder
 
         var datasets = new JsonObject();
         foreach (var run in runs.GroupBy(r => r.Dataset).Select(g => g.First()))
-            datasets[run.Dataset] = IsPatches(run) ? PatchesJson(run) : DatasetJson(DatasetView.FromRunJson(run.DatasetSection, dirs, resize));
+            datasets[run.Dataset] = NoImageKind(run) is { } kind ? NoImageJson(run, kind) : DatasetJson(DatasetView.FromRunJson(run.DatasetSection, dirs, resize));
 
         var runArray = new JsonArray();
         int totalGrids = runs.Sum(r => r.Grids.Count), done = 0;
@@ -84,19 +84,22 @@ public static class ReportBuilder
     }
 
     /// <summary>
-    /// A `patches` run holds the mean grid over several patches, so no single image stands behind a position:
-    /// the page shows the grids and says so instead of drawing an image (each patch's own run, in
-    /// RUN/patches/NAME/, is a dataset of the page with its images).
+    /// Kinds whose positions the page does not draw: a `patches` run holds the mean grid over several patches, so no
+    /// single image stands behind a position (each patch's own run, in RUN/patches/NAME/, is a dataset of the page
+    /// with its images); `roll` and `subpixel` images (circular and Fourier/bilinear shifts) are not re-rendered
+    /// in JavaScript: `shiftbench dataset render` writes any of them. The page shows the grids and says so.
     /// </summary>
-    static bool IsPatches(RunFolder run) =>
-        run.DatasetSection.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
-        && config.TryGetProperty("kind", out var kind) && kind.GetString() == Datasets.DatasetConfig.PatchesKind;
+    static readonly string[] NoImageKinds = [Datasets.DatasetConfig.PatchesKind, Datasets.DatasetConfig.RollKind, Datasets.DatasetConfig.SubpixelKind];
 
-    static JsonObject PatchesJson(RunFolder run)
+    static string? NoImageKind(RunFolder run) =>
+        run.DatasetSection.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
+        && config.TryGetProperty("kind", out var kind) && NoImageKinds.Contains(kind.GetString()) ? kind.GetString() : null;
+
+    static JsonObject NoImageJson(RunFolder run, string kind)
     {
         int canvasSize = run.DatasetSection.GetProperty("config").TryGetProperty("canvas", out var canvas)
             && canvas.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt32() : 224;
-        return new JsonObject { ["kind"] = Datasets.DatasetConfig.PatchesKind, ["canvasSize"] = canvasSize };
+        return new JsonObject { ["kind"] = kind, ["canvasSize"] = canvasSize, ["noImage"] = true };
     }
 
     static JsonObject ImageJson(RgbaImage image) => new()

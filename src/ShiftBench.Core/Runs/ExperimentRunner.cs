@@ -332,7 +332,9 @@ public static class ExperimentRunner
                 ["sources"] = new JsonArray([.. sources.Select(s => new JsonObject { ["file"] = s.File, ["path"] = Path.GetFullPath(s.Path), ["sha256"] = s.Sha })]),
             },
             ["stride"] = dataset.Stride,
-            ["grid"] = new JsonObject { ["rows"] = dataset.Rows, ["cols"] = dataset.Cols, ["stride"] = dataset.Stride, ["offsets"] = new JsonArray([.. dataset.Offsets.Select(o => JsonValue.Create(o))]) },
+            ["grid"] = new JsonObject { ["rows"] = dataset.Rows, ["cols"] = dataset.Cols, ["stride"] = dataset.Stride, ["offsets"] = new JsonArray([.. dataset.Offsets.Select(o => JsonValue.Create(o))]),
+                // Pixels per unit of offset: 1, or kind subpixel's step (its grid y,x count steps).
+                ["offset_px"] = dataset.Config.OffsetUnitPx },
             ["image_size"] = dataset.ImageSize,
             ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
             ["anchors"] = new JsonObject(anchors.Select(a => KeyValuePair.Create(a.Name, (JsonNode?)new JsonArray(a.Y, a.X)))),
