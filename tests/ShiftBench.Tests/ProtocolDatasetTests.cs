@@ -120,4 +120,27 @@ public class ProtocolDatasetTests
         Assert.That(e.Message, Does.Contain(expected));
         Assert.That(e.Message, Does.Not.Contain('\n'));
     }
+
+    [Test]
+    public void RunAndReportWorkOnRollAndSubpixelEndToEnd()
+    {
+        using var root = TestPaths.NewTempDir();
+        string outDir = Path.Combine(root, "out");
+        foreach (var dataset in new[] { "plane-roll", "plane-subpixel" })
+        {
+            var run = TestCli.Run("run", "--model", "alexnet", "--dataset", dataset, "--variant", "torchvision", "--weights", "deterministic",
+                "--stride", "16", "--layers", "fc7,class", "--data-dir", TestPaths.DataDir, "--out", outDir);
+            Assert.That(run.Code, Is.EqualTo(0), run.Stderr);
+            string runDir = Path.Combine(outDir, dataset, "alexnet", "torchvision");
+            var rows = Output.GridCsv.Read(Path.Combine(runDir, "class.csv"));
+            Assert.That(rows.Offsets, Is.EqualTo(new[] { 0, 16 }), $"{dataset}: grid offsets in grid units");
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")));
+            Assert.That(json.RootElement.GetProperty("grid").GetProperty("offset_px").GetDouble(), Is.EqualTo(dataset == "plane-roll" ? 1.0 : 0.25));
+        }
+        var report = TestCli.Run("report", outDir, "--data-dir", TestPaths.DataDir);
+        Assert.That(report.Code, Is.EqualTo(0), report.Stderr);
+        string html = File.ReadAllText(Path.Combine(outDir, "index.html"));
+        Assert.That(html, Does.Contain("\"kind\":\"roll\",\"canvasSize\":224,\"noImage\":true"));
+        Assert.That(html, Does.Contain("\"kind\":\"subpixel\",\"canvasSize\":224,\"noImage\":true"));
+    }
 }
