@@ -143,4 +143,15 @@ public class ProtocolDatasetTests
         Assert.That(html, Does.Contain("\"kind\":\"roll\",\"canvasSize\":224,\"noImage\":true"));
         Assert.That(html, Does.Contain("\"kind\":\"subpixel\",\"canvasSize\":224,\"noImage\":true"));
     }
+
+    [Test]
+    public void OlderKindsSerialiseAsBeforeSoTheirRunFingerprintsStillMatch()
+    {
+        var plane = DatasetConfig.Parse("kind: crop\nsource: p.png\nresize: 356\ncanvas: {size: 224}\n", "p.yaml");
+        string json = JsonSerializer.Serialize(plane);
+        foreach (var field in new[] { "MaxShift", "Step", "Range", "Method" })
+            Assert.That(json, Does.Not.Contain($"\"{field}\":"), json);
+        var sub = DatasetConfig.Parse("kind: subpixel\nsource: p.png\nstep: 0.5\nrange: 2\nmethod: fourier\ncanvas: {size: 224}\n", "s.yaml");
+        Assert.That(JsonSerializer.Serialize(sub), Does.Contain("\"Step\":0.5").And.Contain("\"Method\":\"fourier\""));
+    }
 }

@@ -23,14 +23,15 @@ public sealed class DatasetConfig
     public string? Source { get; set; }
     public int? Resize { get; set; }
     public int Stride { get; set; } = 1;
+    // The new kinds' fields are left out of JSON when unset, so runs fingerprinted before they existed still match.
     /// <summary>Kind roll: largest shift along each axis in pixels (default canvas.size - 1, every circular shift).</summary>
-    public int? MaxShift { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] public int? MaxShift { get; set; }
     /// <summary>Kind subpixel: the shift step in pixels (e.g. 0.25); grid offsets count steps.</summary>
-    public double? Step { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] public double? Step { get; set; }
     /// <summary>Kind subpixel: largest shift along each axis in pixels, a whole number of steps.</summary>
-    public double? Range { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] public double? Range { get; set; }
     /// <summary>Kind subpixel: `fourier` (ideal band-limited circular shift) or `bilinear` (circular wrap).</summary>
-    public string? Method { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] public string? Method { get; set; }
     /// <summary>How sources are resized: `opencv` (default; OpenCV's 8-bit INTER_LINEAR, what the study used) or `bilinear` (float64, rounded).</summary>
     public string ResizeMethod { get; set; } = OpenCvResizeMethod;
 
