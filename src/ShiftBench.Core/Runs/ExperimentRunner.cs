@@ -27,16 +27,16 @@ public static class ExperimentRunner
             return MultiPatchRunner.Run(request, progress, cancel);
         var total = Stopwatch.StartNew();
         var timings = new RunTimings();
-        var entry = request.Model;
         var layers = Validate(request);
 
-        using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device);
+        using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device, request.Onnx?.Mean, request.Onnx?.Std);
         var anchors = Anchors.Parse(request.AnchorSpecs, dataset.Offsets);
         string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp) : "";
         var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: FileHash.Sha256(s.Path))).ToList();
 
         string runDir = request.RunDirectory;
         string partialDir = Path.Combine(runDir, PartialFolder);
+        bool created = !Directory.Exists(runDir);
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
 
@@ -46,17 +46,23 @@ public static class ExperimentRunner
             && previous["anchors"]?.AsObject().Select(a => a.Key).SequenceEqual(anchors.Select(a => a.Name)) == true)
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
+        // The network is loaded before anything is written, so a file it cannot run leaves nothing behind.
+        var load = Stopwatch.StartNew();
+        IFeatureNetwork network;
+        try { network = Open(request, layers); }
+        catch when (created && !Directory.EnumerateFileSystemEntries(runDir).Any())
+        {
+            Directory.Delete(runDir);
+            throw;
+        }
+        using var _ = network;
+        timings.LoadSeconds = load.Elapsed.TotalSeconds;
+
         int done = request.Resume ? ReadProgress(partialDir, fingerprint) : 0;
         if (done == 0 && Directory.Exists(partialDir)) Directory.Delete(partialDir, recursive: true);
         Directory.CreateDirectory(partialDir);
         File.Delete(Path.Combine(runDir, "run.json"));
 
-        var load = Stopwatch.StartNew();
-        using var model = ModelLoader.Load(entry, request.Weights, request.Device);
-        // Taps only for stored layers; logits (fc) are the model output and always kept for class/top1.
-        var tapped = entry.Taps.Where(t => layers.Contains(t.Name)).ToList();
-        using var taps = new FeatureTaps(model, tapped);
-        timings.LoadSeconds = load.Elapsed.TotalSeconds;
 
         int positions = dataset.Count;
         int stopAt = Math.Min(positions, request.MaxPositions ?? positions);
@@ -76,15 +82,7 @@ public static class ExperimentRunner
                 timings.DataSeconds += phase.Elapsed.TotalSeconds;
 
                 phase.Restart();
-                Dictionary<string, Tensor> outputs;
-                using (inference_mode()) // no autograd bookkeeping at all: measurably faster than no_grad here
-                {
-                    var logits = model.call(batch);
-                    outputs = taps.Take();
-                    outputs[ModelEntry.LogitsLayer] = logits.to(ScalarType.Float32);
-                    foreach (var t in outputs.Values) t.DetachFromDisposeScope();
-                    outputs = outputs.ToDictionary(kv => kv.Key, kv => kv.Value.cpu().contiguous());
-                }
+                var outputs = network.Forward(batch);
                 timings.ForwardSeconds += phase.Elapsed.TotalSeconds;
 
                 phase.Restart();
@@ -122,9 +120,21 @@ public static class ExperimentRunner
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
-        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings);
+        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network);
         Directory.Delete(partialDir, recursive: true);
         return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings);
+    }
+
+    /// <summary>
+    /// The network with its layers: a zoo module with taps only for stored layers (logits, fc, are the model
+    /// output and always kept for class/top1), or an ONNX Runtime session.
+    /// </summary>
+    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers)
+    {
+        if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
+        var entry = request.Zoo;
+        var model = ModelLoader.Load(entry, request.Weights, request.Device);
+        return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)));
     }
 
     /// <summary>
@@ -133,17 +143,19 @@ public static class ExperimentRunner
     /// </summary>
     public static IReadOnlyList<string> Validate(RunRequest request)
     {
-        var layers = ResolveLayers(request.Model, request.Layers);
+        var layers = request.ResolveLayers();
         if (request.BatchSize < 1) throw new ShiftBenchException($"--batch-size {request.BatchSize} is invalid: use 1 or more");
         int stride = request.Stride ?? request.Dataset.Stride;
         if (stride < 1) throw new ShiftBenchException($"--stride {stride} is invalid: use 1 or more");
         if (layers.Contains(ModelEntry.ClassLayer) && request.Dataset.TargetClass is null && request.Dataset.Kind != DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
         Anchors.Parse(request.AnchorSpecs, request.Dataset.Offsets(stride));
+        if (request.Onnx is { } onnx && onnx.Size != request.Dataset.Canvas.Size)
+            throw new ShiftBenchException($"{Path.GetFileName(onnx.Path)} takes {onnx.Size}x{onnx.Size} images but dataset '{request.Dataset.Name}' renders {request.Dataset.Canvas.Size}x{request.Dataset.Canvas.Size}: use a dataset config with canvas size {onnx.Size}, or a model that takes {request.Dataset.Canvas.Size}");
         return layers;
     }
 
-    static string Describe(RunRequest r) => $"{r.Model.Model} {r.Model.VariantName} {r.Dataset.Name}";
+    static string Describe(RunRequest r) => $"{r.ModelName} {r.VariantName} {r.Dataset.Name}";
 
     public static IReadOnlyList<string> ResolveLayers(ModelEntry entry, IReadOnlyList<string> requested)
     {
@@ -176,11 +188,12 @@ public static class ExperimentRunner
     {
         var key = new JsonObject
         {
-            ["model"] = r.Model.Model, ["variant"] = r.Model.VariantName,
+            ["model"] = r.ModelName, ["variant"] = r.VariantName,
             ["weights"] = weightsSha.Length > 0 ? weightsSha : r.Weights.ToString(),
             ["dataset"] = JsonSerializer.SerializeToNode(r.Dataset), ["sources"] = new JsonArray([.. sourceShas.Select(s => JsonValue.Create(s))]),
             ["stride"] = dataset.Stride, ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
         };
+        if (r.Onnx is { } onnx) key["onnx"] = onnx.Describe(); // input size, normalisation, channels, logits
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.ToJsonString())))[..16];
     }
 
@@ -205,7 +218,7 @@ public static class ExperimentRunner
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir)
     {
         string Partial(string layer) => Path.Combine(partialDir, $"features-{layer}.npy");
-        string title(string layer, string what) => $"{request.Model.Model} ({request.Model.VariantName}) {layer} {what} - {request.Dataset.Name}";
+        string title(string layer, string what) => $"{request.ModelName} ({request.VariantName}) {layer} {what} - {request.Dataset.Name}";
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
         {
@@ -234,7 +247,7 @@ public static class ExperimentRunner
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
         string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
-        double imagesPerSecond, RunTimings timings)
+        double imagesPerSecond, RunTimings timings, IFeatureNetwork network)
     {
         var config = ConfigJson(request.Dataset);
         var json = new JsonObject
@@ -242,10 +255,10 @@ public static class ExperimentRunner
             ["tool"] = "shiftbench",
             ["version"] = typeof(ExperimentRunner).Assembly.GetName().Version?.ToString(3),
             ["command"] = request.CommandLine,
-            ["model"] = request.Model.Model,
-            ["variant"] = request.Model.VariantName,
-            ["filter_size"] = request.Model.FilterSize,
-            ["weights"] = new JsonObject { ["path"] = request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), ["sha256"] = weightsSha, ["url"] = request.Model.Url },
+            ["model"] = request.ModelName,
+            ["variant"] = request.VariantName,
+            ["filter_size"] = request.Model?.FilterSize,
+            ["weights"] = new JsonObject { ["path"] = request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), ["sha256"] = weightsSha, ["url"] = request.Model?.Url },
             ["dataset"] = new JsonObject
             {
                 ["name"] = request.Dataset.Name,
@@ -268,12 +281,25 @@ public static class ExperimentRunner
                 ["torch_threads"] = get_num_threads(),
             },
             ["images_per_second"] = Math.Round(imagesPerSecond, 3),
+            ["onnx"] = request.Onnx is { } onnx && network is Models.Onnx.OnnxFeatureNetwork session ? OnnxRecord(onnx, session, layers) : null,
             ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
             ["fingerprint"] = fingerprint,
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
             ["complete"] = true,
         };
         WriteRunJson(runDir, json);
+    }
+
+    /// <summary>run.json "onnx": the file (SHA-256, opset, producer), how it was fed, the runtime and each layer's tensor.</summary>
+    static JsonObject OnnxRecord(Models.Onnx.OnnxModel onnx, Models.Onnx.OnnxFeatureNetwork session, IReadOnlyList<string> layers)
+    {
+        var json = onnx.Describe();
+        json["onnxruntime"] = Models.Onnx.OnnxFeatureNetwork.RuntimeVersion;
+        json["execution_provider"] = session.ExecutionProvider;
+        json["layers"] = new JsonObject(layers.Select(l => KeyValuePair.Create(l, (JsonNode?)(l is ModelEntry.LogitsLayer or ModelEntry.ClassLayer
+            ? new JsonObject { ["tensor"] = onnx.LogitsTensor, ["reduction"] = l == ModelEntry.ClassLayer ? "softmax" : "flat" }
+            : new JsonObject { ["tensor"] = onnx.Spec(l).Tensor, ["reduction"] = session.Reductions[l] }))));
+        return json;
     }
 
     static readonly JsonSerializerOptions SnakeCase = new()
