@@ -12,16 +12,24 @@ public static class CompareCommand
     public static Command Create()
     {
         var outDir = new Argument<string>("out-dir") { Description = "Output root the runs were written to" };
-        var model = new Option<string>("--model") { Description = "Network", Required = true };
+        var model = new Option<string?>("--model") { Description = "Network: compares its torchvision and antialiased runs" };
+        var pair = new Option<string[]>("--pair") { Description = "Two runs MODEL/VARIANT instead of --model, e.g. --pair alexnet/torchvision my_net/onnx", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var dataset = new Option<string>("--dataset") { Description = "Dataset name", Required = true };
         var json = new Option<bool>("--json") { Description = "Print JSON rows" };
         var markdown = new Option<bool>("--markdown") { Description = "Print a Markdown table" };
-        var command = new Command("compare", "Every metric of torchvision vs antialiased, side by side with the difference.") { outDir, model, dataset, json, markdown };
+        var command = new Command("compare", "Every metric of torchvision vs antialiased, side by side with the difference.") { outDir, model, pair, dataset, json, markdown };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             if (parse.GetValue(json) && parse.GetValue(markdown))
                 throw new ShiftBenchException("--json and --markdown are exclusive: give one of them (or neither for a table)");
-            var rows = Comparison.Compare(parse.GetValue(outDir)!, parse.GetValue(model)!, parse.GetValue(dataset)!);
+            if (parse.GetValue(pair) is { Length: 2 } runs)
+            {
+                if (parse.GetValue(model) is not null) throw new ShiftBenchException("give --model or --pair, not both");
+                PrintPair(Comparison.ComparePair(parse.GetValue(outDir)!, parse.GetValue(dataset)!, runs[0], runs[1]), runs[0], runs[1], parse.GetValue(json), parse.GetValue(markdown));
+                return 0;
+            }
+            var rows = Comparison.Compare(parse.GetValue(outDir)!, parse.GetValue(model)
+                ?? throw new ShiftBenchException("--model M (torchvision vs antialiased) or --pair MODEL/VARIANT MODEL/VARIANT is required"), parse.GetValue(dataset)!);
             if (parse.GetValue(json))
             {
                 var objects = rows.Select(r => new Dictionary<string, object?>
@@ -48,6 +56,29 @@ public static class CompareCommand
             return 0;
         }));
         return command;
+    }
+
+    static void PrintPair(IReadOnlyList<PairRow> rows, string left, string right, bool json, bool markdown)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => new Dictionary<string, object?>
+            {
+                ["layer"] = r.Layer, ["metric"] = r.Metric, [left] = Nullable(r.Left), [right] = Nullable(r.Right), ["difference"] = Nullable(r.Difference),
+            }), new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else if (markdown)
+        {
+            Console.WriteLine($"| layer | metric | {left} | {right} | difference |");
+            Console.WriteLine("| --- | --- | ---: | ---: | ---: |");
+            foreach (var r in rows) Console.WriteLine($"| {r.Layer} | {r.Metric} | {F(r.Left)} | {F(r.Right)} | {F(r.Difference)} |");
+        }
+        else
+        {
+            var table = new Table().AddColumns("layer", "metric", Markup.Escape(left), Markup.Escape(right), "right - left");
+            foreach (var r in rows) table.AddRow(Markup.Escape(r.Layer), r.Metric, F(r.Left), F(r.Right), F(r.Difference));
+            AnsiConsole.Write(table);
+        }
     }
 
     static double? Nullable(double v) => double.IsNaN(v) ? null : v;

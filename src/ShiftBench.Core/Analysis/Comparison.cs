@@ -9,6 +9,12 @@ public sealed record ComparisonRow(string Layer, string Metric, double Torchvisi
     public double Difference => Antialiased - Torchvision;
 }
 
+/// <summary>One metric of one layer for two named runs (see <see cref="Comparison.ComparePair"/>).</summary>
+public sealed record PairRow(string Layer, string Metric, double Left, double Right)
+{
+    public double Difference => Right - Left;
+}
+
 /// <summary>torchvision vs antialiased for one model and dataset, from each run's summary.json.</summary>
 public static class Comparison
 {
@@ -23,6 +29,32 @@ public static class Comparison
         return tvRows.Keys.Concat(aaRows.Keys).Distinct()
             .Select(k => new ComparisonRow(k.Layer, k.Metric, tvRows.GetValueOrDefault(k, double.NaN), aaRows.GetValueOrDefault(k, double.NaN)))
             .ToList();
+    }
+
+    /// <summary>
+    /// Any two runs of one dataset side by side, each named MODEL/VARIANT (e.g. alexnet/torchvision and
+    /// my_net/onnx): every (layer, metric) of either, NaN where a run lacks it.
+    /// </summary>
+    public static IReadOnlyList<PairRow> ComparePair(string outDir, string dataset, string left, string right)
+    {
+        var runs = new[] { left, right }.Select(name =>
+        {
+            string dir = Path.Combine(outDir, dataset, RunPath(name));
+            return Summary(dir) is { } summary ? RunSummary.Rows(summary).ToDictionary(r => (r.Layer, r.Metric), r => r.Value)
+                : throw new ShiftBenchException($"no complete run {name} on {dataset} under {outDir} ({dir}): run it first, or check --pair");
+        }).ToList();
+        return runs[0].Keys.Concat(runs[1].Keys).Distinct()
+            .Select(k => new PairRow(k.Layer, k.Metric, runs[0].GetValueOrDefault(k, double.NaN), runs[1].GetValueOrDefault(k, double.NaN)))
+            .ToList();
+    }
+
+    /// <summary>MODEL/VARIANT -> its folder below OUT/DATASET; a user error unless exactly two non-empty parts.</summary>
+    public static string RunPath(string name)
+    {
+        var parts = name.Split('/');
+        if (parts.Length != 2 || parts.Any(p => p.Length == 0 || p is "." or ".."))
+            throw new ShiftBenchException($"run '{name}' (--pair): write MODEL/VARIANT, e.g. alexnet/torchvision or my_net/onnx");
+        return Path.Combine(parts[0], parts[1]);
     }
 
     /// <summary>The run's summary.json, computed now for a complete run that has none; null when not run.</summary>

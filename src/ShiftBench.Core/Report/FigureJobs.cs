@@ -21,6 +21,27 @@ public static class FigureJobs
         return Write(outDir, outFile, stem, title, panels, vmin, vmax, layer, null);
     }
 
+    /// <summary>Any two runs of one dataset side by side, each MODEL/VARIANT (an ONNX network beside a zoo variant, say).</summary>
+    public static IReadOnlyList<string> PairOf(string outDir, string left, string right, string dataset, string layer, string? anchor,
+        string? outFile, double? vmin = null, double vmax = 1.0)
+    {
+        var runs = RunsOf(outDir, dataset);
+        var chosen = new[] { left, right }.Select(name =>
+        {
+            Analysis.Comparison.RunPath(name);
+            var (model, variant) = (name.Split('/')[0], name.Split('/')[1]);
+            return runs.FirstOrDefault(r => r.Model == model && r.Variant == variant)
+                ?? throw new ShiftBenchException($"no run {name} on dataset '{dataset}' below '{outDir}' (--pair): runs found: {string.Join(", ", runs.Select(r => r.Model + "/" + r.Variant))}");
+        }).ToList();
+        anchor = CheckLayerAnchor(chosen, layer, anchor);
+        var panels = new FigurePanel?[1, 2];
+        panels[0, 0] = Panel(chosen[0], layer, anchor, left);
+        panels[0, 1] = Panel(chosen[1], layer, anchor, right);
+        string title = anchor is null ? $"{layer} · {dataset}" : $"{layer} · anchor {anchor}{AnchorText(chosen, layer, anchor)} · {dataset}";
+        string stem = $"pair-{dataset}-{left.Replace('/', '_')}-{right.Replace('/', '_')}-{layer}" + (anchor is null ? "" : $"-{anchor}");
+        return Write(outDir, outFile, stem, title, panels, vmin, vmax, layer, null);
+    }
+
     /// <summary>Models (rows) x anchors (columns) for one dataset, layer and variant, like the study's figure 3.</summary>
     public static IReadOnlyList<string> Grid(string outDir, string dataset, string layer, IReadOnlyList<string>? models,
         IReadOnlyList<string>? anchors, string variant, string? outFile, double? vmin = null, double vmax = 1.0)

@@ -36,7 +36,7 @@ public static class ExperimentRunner
 
         string runDir = request.RunDirectory;
         string partialDir = Path.Combine(runDir, PartialFolder);
-        bool created = !Directory.Exists(runDir);
+        string? created = FirstMissing(runDir);
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
 
@@ -50,9 +50,9 @@ public static class ExperimentRunner
         var load = Stopwatch.StartNew();
         IFeatureNetwork network;
         try { network = Open(request, layers); }
-        catch when (created && !Directory.EnumerateFileSystemEntries(runDir).Any())
+        catch when (created is not null && !Directory.EnumerateFiles(created, "*", SearchOption.AllDirectories).Any())
         {
-            Directory.Delete(runDir);
+            Directory.Delete(created, recursive: true); // only the empty folders made above
             throw;
         }
         using var _ = network;
@@ -166,6 +166,14 @@ public static class ExperimentRunner
             if (!entry.Layers.Contains(name))
                 throw new ShiftBenchException($"unknown layer '{name}' for {entry.Model} (--layers): choose from {string.Join(", ", entry.Layers)}");
         return entry.Layers.Where(names.Contains).ToList();
+    }
+
+    /// <summary>The outermost folder of <paramref name="dir"/> that does not exist yet, or null.</summary>
+    static string? FirstMissing(string dir)
+    {
+        string? missing = null;
+        for (var d = new DirectoryInfo(dir); d is not null && !d.Exists; d = d.Parent) missing = d.FullName;
+        return missing;
     }
 
     static void EnsureWritable(string runDir, string outRoot)

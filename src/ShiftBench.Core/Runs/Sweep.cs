@@ -3,6 +3,7 @@ using System.Text;
 using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Models.Onnx;
 using ShiftBench.Output;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -46,14 +47,16 @@ public sealed class SweepSpec
         foreach (var variant in spec.Variants.Where(v => v is not ("torchvision" or "antialiased")))
             throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use torchvision and/or antialiased");
         var known = ModelRegistry.ModelNames.ToHashSet();
-        foreach (var model in spec.Models.Where(m => !known.Contains(m)))
-            throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)}");
+        foreach (var model in spec.Models.Where(m => !known.Contains(m) && !OnnxModel.IsOnnxPath(m)))
+            throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)} or give a PATH.onnx");
+        // ONNX files are read now, so a bad file stops the sweep before any cell runs.
+        foreach (var model in spec.Models.Where(OnnxModel.IsOnnxPath)) OnnxModel.Load(model);
         return spec;
     }
 }
 
-/// <summary>One run of a sweep (OutRoot/Dataset/Model/Variant, the documented run folder).</summary>
-public sealed record SweepCell(string Model, string Variant, string Dataset, int Stride, string OutRoot, SweepSpec Spec)
+/// <summary>One run of a sweep (OutRoot/Dataset/Model/Variant, the documented run folder); an ONNX file's cell has variant onnx.</summary>
+public sealed record SweepCell(string Model, string Variant, string Dataset, int Stride, string OutRoot, SweepSpec Spec, string? OnnxPath = null)
 {
     public string Name => $"{Model}/{Variant}/{Dataset}/stride-{Stride}";
     public string RunDirectory => Path.Combine(OutRoot, Dataset, Model, Variant);
@@ -69,11 +72,13 @@ public static class Sweep
 {
     public static IReadOnlyList<SweepCell> Cells(SweepSpec spec) =>
         (from model in spec.Models.Distinct()
-         from variant in spec.Variants.Distinct()
+         let onnx = OnnxModel.IsOnnxPath(model)
+         from variant in onnx ? [OnnxModel.VariantName] : spec.Variants.Distinct()
          from dataset in spec.Datasets.Distinct()
          from stride in spec.Strides.Distinct()
-         select new SweepCell(model, variant, dataset, stride,
-             spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+         select new SweepCell(onnx ? Path.GetFileNameWithoutExtension(model) : model, variant, dataset, stride,
+             spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec,
+             onnx ? Path.GetFullPath(model) : null)).ToList();
 
     /// <summary>
     /// True when the cell's folder holds a complete run made with this cell's settings: model, variant,
@@ -90,7 +95,7 @@ public static class Sweep
             if (run["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
             if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
-            bool sameWeights = cell.Spec.Weights switch
+            bool sameWeights = cell.OnnxPath is not null ? weights == cell.OnnxPath : cell.Spec.Weights switch
             {
                 null => weights is not null && weights != WeightsSource.DeterministicName,
                 WeightsSource.DeterministicName => weights == WeightsSource.DeterministicName,
@@ -111,7 +116,7 @@ public static class Sweep
     static IEnumerable<string> RequestedLayers(SweepCell cell)
     {
         var requested = cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(l => l.ToLowerInvariant()).ToList();
+            .Select(l => cell.OnnxPath is null ? l.ToLowerInvariant() : LayerSpec.FileSafe(l)).ToList();
         if (requested.Count > 0) return requested;
         var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
         return entry?.Layers ?? [];
@@ -152,6 +157,18 @@ public static class Sweep
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
+        if (cell.OnnxPath is { } onnxPath)
+        {
+            var onnx = OnnxModel.Load(onnxPath);
+            ExperimentRunner.Run(new RunRequest
+            {
+                Onnx = onnx, Dataset = DatasetCatalog.Resolve(cell.Dataset), DataDir = dataDir, Weights = WeightsSource.File(onnx.Path),
+                Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
+                Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
+                CommandLine = $"shiftbench sweep ({cell.Name})",
+            }, progress, cancel);
+            return;
+        }
         var entry = ModelRegistry.Find(cell.Model, ModelRegistry.ParseVariant(cell.Variant));
         var weights = cell.Spec.Weights switch
         {
