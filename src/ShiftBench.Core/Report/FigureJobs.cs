@@ -28,8 +28,7 @@ public static class FigureJobs
         var runs = RunsOf(outDir, dataset);
         var chosen = new[] { left, right }.Select(name =>
         {
-            Analysis.Comparison.RunPath(name);
-            var (model, variant) = (name.Split('/')[0], name.Split('/')[1]);
+            var (model, variant) = Analysis.Comparison.ParseRun(name);
             return runs.FirstOrDefault(r => r.Model == model && r.Variant == variant)
                 ?? throw new ShiftBenchException($"no run {name} on dataset '{dataset}' below '{outDir}' (--pair): runs found: {string.Join(", ", runs.Select(r => r.Model + "/" + r.Variant))}");
         }).ToList();

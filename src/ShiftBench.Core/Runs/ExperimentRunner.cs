@@ -18,9 +18,6 @@ namespace ShiftBench.Runs;
 /// </summary>
 public static class ExperimentRunner
 {
-    const string PartialFolder = ".partial";
-    const string ProgressFile = "progress.json";
-
     public static RunResult Run(RunRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
     {
         if (request.Dataset.Kind == DatasetConfig.PatchesKind)
@@ -35,18 +32,18 @@ public static class ExperimentRunner
         var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: FileHash.Sha256(s.Path))).ToList();
 
         string runDir = request.RunDirectory;
-        string partialDir = Path.Combine(runDir, PartialFolder);
+        string partialDir = Path.Combine(runDir, RunLayout.PartialFolder);
         string? created = FirstMissing(runDir);
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
 
         // A complete run is skipped only if it computed the same features (fingerprint) and wrote the same anchors.
-        if (request.Resume && ReadRunJson(runDir) is { } previous && previous["complete"]?.GetValue<bool>() == true
+        if (request.Resume && RunLayout.ReadRunJson(runDir) is { } previous && RunLayout.IsComplete(previous)
             && previous["fingerprint"]?.GetValue<string>() == fingerprint
             && previous["anchors"]?.AsObject().Select(a => a.Key).SequenceEqual(anchors.Select(a => a.Name)) == true)
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
-        // The network is loaded before anything is written, so a file it cannot run leaves nothing behind.
+        // The network is loaded (damaged weights refused) before anything is written, so it leaves nothing behind.
         var load = Stopwatch.StartNew();
         IFeatureNetwork network;
         try { network = Open(request, layers); }
@@ -61,7 +58,7 @@ public static class ExperimentRunner
         int done = request.Resume ? ReadProgress(partialDir, fingerprint) : 0;
         if (done == 0 && Directory.Exists(partialDir)) Directory.Delete(partialDir, recursive: true);
         Directory.CreateDirectory(partialDir);
-        File.Delete(Path.Combine(runDir, "run.json"));
+        RunLayout.MarkIncomplete(runDir);
 
 
         int positions = dataset.Count;
@@ -91,7 +88,7 @@ public static class ExperimentRunner
                     using (values)
                     {
                         if (!files.TryGetValue(layer, out var file))
-                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(partialDir, $"features-{layer}.npy"), positions, values.shape[1], keepExisting: done > 0);
+                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(partialDir, RunLayout.FeaturesFile(layer)), positions, values.shape[1], keepExisting: done > 0);
                         file.WriteRows(start, values.data<float>().ToArray());
                     }
                 }
@@ -207,25 +204,18 @@ public static class ExperimentRunner
 
     static int ReadProgress(string partialDir, string fingerprint)
     {
-        string path = Path.Combine(partialDir, ProgressFile);
+        string path = Path.Combine(partialDir, RunLayout.ProgressFile);
         if (!File.Exists(path)) return 0;
         var node = JsonNode.Parse(File.ReadAllText(path));
         return node?["fingerprint"]?.GetValue<string>() == fingerprint ? node["done"]?.GetValue<int>() ?? 0 : 0;
     }
 
     static void WriteProgress(string partialDir, string fingerprint, int done) =>
-        AtomicFile.WriteAllText(Path.Combine(partialDir, ProgressFile), new JsonObject { ["fingerprint"] = fingerprint, ["done"] = done }.ToJsonString());
-
-    public static JsonNode? ReadRunJson(string runDir)
-    {
-        string path = Path.Combine(runDir, "run.json");
-        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
-        catch (JsonException) { return null; }
-    }
+        AtomicFile.WriteAllText(Path.Combine(partialDir, RunLayout.ProgressFile), new JsonObject { ["fingerprint"] = fingerprint, ["done"] = done }.ToJsonString());
 
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir)
     {
-        string Partial(string layer) => Path.Combine(partialDir, $"features-{layer}.npy");
+        string Partial(string layer) => Path.Combine(partialDir, RunLayout.FeaturesFile(layer));
         string title(string layer, string what) => $"{request.ModelName} ({request.VariantName}) {layer} {what} - {request.Dataset.Name}";
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
@@ -233,24 +223,26 @@ public static class ExperimentRunner
             var grids = CosineGrids.Compute(Partial(layer), dataset.Rows, dataset.Cols, anchors);
             for (int a = 0; a < anchors.Count; a++)
             {
-                string stem = Path.Combine(runDir, $"cos-{layer}-{anchors[a].Name}");
-                GridCsv.Write(stem + ".csv", grids[a], dataset.Offsets);
+                string stem = Path.Combine(runDir, RunLayout.CosineStem(layer, anchors[a].Name));
+                GridCsv.Write(RunLayout.Csv(stem), grids[a], dataset.Offsets);
                 double vmin = request.Vmin ?? grids[a].Cast<double>().Min();
-                AtomicFile.Write(stem + ".png", tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
+                AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
             }
         }
 
         if (layers.Contains(ModelEntry.ClassLayer))
         {
-            var (probability, top1) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
-            GridCsv.Write(Path.Combine(runDir, "class.csv"), probability, dataset.Offsets);
+            var (probability, top1, topK) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
+            string classStem = Path.Combine(runDir, RunLayout.ClassStem);
+            GridCsv.Write(RunLayout.Csv(classStem), probability, dataset.Offsets);
             double vmin = request.Vmin ?? probability.Cast<double>().Min();
-            AtomicFile.Write(Path.Combine(runDir, "class.png"), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
-            AtomicFile.Write(Path.Combine(runDir, "top1.npy"), tmp => Npy.Write(tmp, top1, top1.LongLength));
+            AtomicFile.Write(RunLayout.Png(classStem), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Top1), tmp => Npy.Write(tmp, top1, top1.LongLength));
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Top5), tmp => Npy.Write(tmp, topK, top1.LongLength, ClassGrid.TopK));
         }
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
-            File.Move(Partial(layer), Path.Combine(runDir, $"features-{layer}.npy"), overwrite: true);
+            File.Move(Partial(layer), Path.Combine(runDir, RunLayout.FeaturesFile(layer)), overwrite: true);
     }
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
@@ -295,7 +287,7 @@ public static class ExperimentRunner
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
             ["complete"] = true,
         };
-        WriteRunJson(runDir, json);
+        RunLayout.WriteRunJson(runDir, json);
     }
 
     /// <summary>run.json "onnx": the file (SHA-256, opset, producer), how it was fed, the runtime and each layer's tensor.</summary>
@@ -318,7 +310,4 @@ public static class ExperimentRunner
 
     /// <summary>A dataset config as run.json records it (the YAML's field names).</summary>
     internal static JsonNode? ConfigJson(DatasetConfig config) => JsonSerializer.SerializeToNode(config, SnakeCase);
-
-    internal static void WriteRunJson(string runDir, JsonObject json) =>
-        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 }

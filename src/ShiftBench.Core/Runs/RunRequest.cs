@@ -44,7 +44,7 @@ public sealed record RunRequest
     /// <summary>Set for the per-patch runs of a `patches` dataset, which live inside the parent run.</summary>
     public string? RunDirectoryOverride { get; init; }
 
-    public string RunDirectory => RunDirectoryOverride ?? System.IO.Path.Combine(OutRoot, Dataset.Name, ModelName, VariantName);
+    public string RunDirectory => RunDirectoryOverride ?? Output.RunLayout.RunDirectory(OutRoot, Dataset.Name, ModelName, VariantName);
 
     /// <summary>The zoo entry; a bug to ask for on an ONNX run.</summary>
     public ModelEntry Zoo => Model ?? throw new InvalidOperationException("not a zoo run");
