@@ -1,7 +1,5 @@
 using System.CommandLine;
 using ShiftBench.Assets;
-using ShiftBench.Datasets;
-using ShiftBench.Models;
 using ShiftBench.Models.Onnx;
 using ShiftBench.Runs;
 
@@ -44,52 +42,41 @@ public static class RunCommand
         foreach (var option in OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
-            var requests = BuildRequests(parse);
+            var choices = ReadChoices(parse);
+            var requests = RunRequestBuilder.Build(choices);
             foreach (var request in requests) ExperimentRunner.Validate(request);
-            await FetchMissingAssets(parse, requests, cancel);
+            await FetchMissingAssets(choices, requests, parse.GetValue(Offline), cancel);
             foreach (var request in requests)
             {
-                var result = await ConsoleProgress.RunAsync(p => Task.Run(() => ExperimentRunner.Run(request, p, cancel), cancel));
-                Console.WriteLine(result.Skipped
-                    ? $"{result.RunDirectory}: already complete (skipped)"
-                    : $"{result.RunDirectory}: {result.Positions} positions, {result.ImagesPerSecond:F1} images/s");
+                var result = await RunAsync(request, cancel);
+                Console.WriteLine(Describe(result));
             }
             return 0;
         }));
         return command;
     }
 
-    /// <summary>
-    /// Downloads (and verifies) the published weights and study images the runs need, unless offline;
-    /// an explicit --weights file and user-made source images are left alone.
-    /// </summary>
-    static async Task FetchMissingAssets(ParseResult parse, IReadOnlyList<RunRequest> requests, CancellationToken cancel)
+    /// <summary>The options every running command shares, read into RunChoices (the rest keep their defaults).</summary>
+    public static RunChoices ReadChoices(ParseResult parse) => new()
     {
-        var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
-        bool publishedWeights = parse.GetValue(Weights) is null && requests[0].Model is not null;
-        var needed = AssetManifest.BuiltIn.Select(
-            publishedWeights ? requests[0].Zoo.Model : null, publishedWeights ? requests.Select(r => r.Zoo.Variant).ToList() : null,
-            requests[0].Dataset.SourceFiles);
-        if (needed.Count == 0) return;
-        var options = FetchOptions.FromEnvironment(paths, parse.GetValue(Offline));
-        await ConsoleProgress.RunAsync(p => AssetFetcher.EnsureAsync(needed, options, p, cancel));
-    }
+        Model = parse.GetValue(Model)!, Dataset = parse.GetValue(Dataset)!, Variant = parse.GetValue(Variant)!,
+        Layers = parse.GetValue(Layers) ?? [], Anchors = parse.GetValue(AnchorsOption) ?? [],
+        Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), Weights = parse.GetValue(Weights),
+        WeightsDir = parse.GetValue(WeightsDir), DataDir = parse.GetValue(DataDir), Out = parse.GetValue(Out)!,
+        Device = parse.GetValue(DeviceOption)!, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
+        CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+        Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
+    };
+
+    /// <summary>The ONNX options as given (unset ones null); the command must have added <see cref="OnnxOptionSet"/>.</summary>
+    public static OnnxOptions ReadOnnxOptions(ParseResult parse) => new()
+    {
+        Name = parse.GetValue(Name), Logits = parse.GetValue(Logits), Size = parse.GetValue(InputSize),
+        Mean = Numbers(parse.GetValue(Mean), "--mean"), Std = Numbers(parse.GetValue(Std), "--std"), Channels = parse.GetValue(Channels),
+    };
 
     /// <summary>The ONNX model --model names with the input options, or null for a zoo name.</summary>
-    public static OnnxModel? LoadOnnx(ParseResult parse, string model)
-    {
-        if (!OnnxModel.IsOnnxPath(model))
-        {
-            foreach (var option in OnnxOptionSet.Where(o => parse.GetResult(o) is { Implicit: false }))
-                throw new ShiftBenchException($"{option.Name} applies to ONNX models only (--model PATH.onnx)");
-            return null;
-        }
-        return OnnxModel.Load(model, new OnnxOptions
-        {
-            Name = parse.GetValue(Name), Logits = parse.GetValue(Logits), Size = parse.GetValue(InputSize),
-            Mean = Numbers(parse.GetValue(Mean), "--mean"), Std = Numbers(parse.GetValue(Std), "--std"), Channels = parse.GetValue(Channels),
-        });
-    }
+    public static OnnxModel? LoadOnnx(ParseResult parse, string model) => RunRequestBuilder.LoadOnnx(model, ReadOnnxOptions(parse));
 
     static double[]? Numbers(string? text, string option)
     {
@@ -102,54 +89,19 @@ public static class RunCommand
         return values;
     }
 
-    static IReadOnlyList<RunRequest> BuildRequests(ParseResult parse)
+    /// <summary>Downloads (and verifies) the published weights and study images the runs need, unless offline.</summary>
+    public static async Task FetchMissingAssets(RunChoices choices, IReadOnlyList<RunRequest> requests, bool offline, CancellationToken cancel)
     {
-        string model = parse.GetValue(Model)!;
-        if (LoadOnnx(parse, model) is { } onnx)
-        {
-            if (parse.GetValue(Weights) is not null)
-                throw new ShiftBenchException("--weights does not apply to an ONNX model: its weights are inside the file");
-            var onnxPaths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
-            return
-            [
-                new RunRequest
-                {
-                    Onnx = onnx, Dataset = DatasetCatalog.Resolve(parse.GetValue(Dataset)!), DataDir = onnxPaths.DataDir,
-                    Weights = WeightsSource.File(onnx.Path), Layers = parse.GetValue(Layers) ?? [],
-                    AnchorSpecs = parse.GetValue(AnchorsOption) is { Length: > 0 } oa ? oa : Anchors.Named,
-                    Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize) ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize,
-                    OutRoot = parse.GetValue(Out)!, Device = ComputeDevice.Resolve(parse.GetValue(DeviceOption)!),
-                    Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
-                    CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-                },
-            ];
-        }
-
-        string variantText = parse.GetValue(Variant)!;
-        var variants = variantText.Equals("both", StringComparison.OrdinalIgnoreCase)
-            ? [ModelVariant.Torchvision, ModelVariant.Antialiased]
-            : new[] { ModelRegistry.ParseVariant(variantText) };
-        string? weightsFile = parse.GetValue(Weights);
-        bool synthetic = weightsFile == WeightsSource.DeterministicName;
-        if (weightsFile is not null && variants.Length > 1 && !synthetic)
-            throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
-        var dataset = DatasetCatalog.Resolve(parse.GetValue(Dataset)!);
-        var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
-        var device = ComputeDevice.Resolve(parse.GetValue(DeviceOption)!);
-        var anchors = parse.GetValue(AnchorsOption) is { Length: > 0 } a ? a : Anchors.Named;
-        return variants.Select(variant =>
-        {
-            var entry = ModelRegistry.Find(model, variant);
-            var weights = synthetic ? WeightsSource.Deterministic()
-                : WeightsSource.File(weightsFile ?? Path.Combine(paths.WeightsDir, entry.FileName));
-            return new RunRequest
-            {
-                Model = entry, Dataset = dataset, DataDir = paths.DataDir,
-                Weights = weights, Layers = parse.GetValue(Layers) ?? [], AnchorSpecs = anchors,
-                Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize) ?? entry.DefaultBatchSize, OutRoot = parse.GetValue(Out)!,
-                Device = device, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
-                CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-            };
-        }).ToList();
+        var needed = RunRequestBuilder.NeededAssets(choices, requests);
+        if (needed.Count == 0) return;
+        var options = FetchOptions.FromEnvironment(AssetPaths.Resolve(choices.WeightsDir, choices.DataDir), offline);
+        await ConsoleProgress.RunAsync(p => AssetFetcher.EnsureAsync(needed, options, p, cancel));
     }
+
+    public static Task<RunResult> RunAsync(RunRequest request, CancellationToken cancel) =>
+        ConsoleProgress.RunAsync(p => Task.Run(() => ExperimentRunner.Run(request, p, cancel), cancel));
+
+    public static string Describe(RunResult result) => result.Skipped
+        ? $"{result.RunDirectory}: already complete (skipped)"
+        : $"{result.RunDirectory}: {result.Positions} positions, {result.ImagesPerSecond:F1} images/s";
 }

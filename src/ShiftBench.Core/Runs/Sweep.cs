@@ -27,6 +27,8 @@ public sealed class SweepSpec
     /// <summary>null: the published files in the weights folder; `deterministic`: synthetic weights.</summary>
     public string? Weights { get; set; }
     public int? BatchSize { get; set; }
+    /// <summary>#SBATCH options for `sweep --slurm`.</summary>
+    public SlurmOptions? Slurm { get; set; }
     /// <summary>CI gates over the runs' metrics (see <see cref="Gate"/>); a failed gate fails the sweep.</summary>
     public List<string> Gates { get; set; } = [];
 
@@ -43,7 +45,7 @@ public sealed class SweepSpec
         catch (FileNotFoundException) { throw new ShiftBenchException($"sweep file {path} does not exist"); }
         catch (YamlException e)
         {
-            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, gates)");
+            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, gates, slurm)");
         }
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");

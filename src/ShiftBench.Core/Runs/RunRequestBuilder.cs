@@ -1,0 +1,102 @@
+using ShiftBench.Assets;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using ShiftBench.Models.Onnx;
+
+namespace ShiftBench.Runs;
+
+/// <summary>The option values of `run` (and of commands that run the same way, such as `reproduce`), unparsed.</summary>
+public sealed record RunChoices
+{
+    public required string Model { get; init; }
+    public required string Dataset { get; init; }
+    /// <summary>torchvision, antialiased or both.</summary>
+    public string Variant { get; init; } = "both";
+    /// <summary>Empty = every layer of the model.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
+    /// <summary>Empty = the study's anchors tl, tr, c, bl, br.</summary>
+    public IReadOnlyList<string> Anchors { get; init; } = [];
+    public int? Stride { get; init; }
+    public int? BatchSize { get; init; }
+    /// <summary>A weights file for one variant, `deterministic`, or null for the published files.</summary>
+    public string? Weights { get; init; }
+    public string? WeightsDir { get; init; }
+    public string? DataDir { get; init; }
+    public string Out { get; init; } = "out";
+    public string Device { get; init; } = "cpu";
+    public bool Resume { get; init; }
+    public double? Vmin { get; init; }
+    public string CommandLine { get; init; } = "";
+    /// <summary>Input settings for an ONNX --model (each null = PATH.onnx.yaml, else the default).</summary>
+    public OnnxOptions Onnx { get; init; } = new();
+}
+
+/// <summary>Turns RunChoices into one RunRequest per variant: the single place where options become runs.</summary>
+public static class RunRequestBuilder
+{
+    public static IReadOnlyList<RunRequest> Build(RunChoices choices)
+    {
+        if (LoadOnnx(choices.Model, choices.Onnx) is { } onnx)
+        {
+            if (choices.Weights is not null)
+                throw new ShiftBenchException("--weights does not apply to an ONNX model: its weights are inside the file");
+            return
+            [
+                new RunRequest
+                {
+                    Onnx = onnx, Dataset = DatasetCatalog.Resolve(choices.Dataset), DataDir = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir).DataDir,
+                    Weights = WeightsSource.File(onnx.Path), Layers = choices.Layers, AnchorSpecs = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named,
+                    Stride = choices.Stride, BatchSize = choices.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = choices.Out,
+                    Device = ComputeDevice.Resolve(choices.Device), Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                },
+            ];
+        }
+        var variants = AssetManifest.ParseVariants(choices.Variant);
+        bool synthetic = choices.Weights == WeightsSource.DeterministicName;
+        if (choices.Weights is not null && variants.Count > 1 && !synthetic)
+            throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
+        var dataset = DatasetCatalog.Resolve(choices.Dataset);
+        var paths = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir);
+        var device = ComputeDevice.Resolve(choices.Device);
+        var anchors = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named;
+        return variants.Select(variant =>
+        {
+            var entry = ModelRegistry.Find(choices.Model, variant);
+            var weights = synthetic ? WeightsSource.Deterministic()
+                : WeightsSource.File(choices.Weights ?? Path.Combine(paths.WeightsDir, entry.FileName));
+            return new RunRequest
+            {
+                Model = entry, Dataset = dataset, DataDir = paths.DataDir,
+                Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
+                Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
+                Device = device, Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+            };
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The published weights and study images the runs need: an explicit --weights file (or synthetic
+    /// weights) and user-made source images are left alone.
+    /// </summary>
+    public static IReadOnlyList<AssetEntry> NeededAssets(RunChoices choices, IReadOnlyList<RunRequest> requests)
+    {
+        bool publishedWeights = choices.Weights is null && requests[0].Model is not null; // an ONNX file holds its own
+        return AssetManifest.BuiltIn.Select(
+            publishedWeights ? requests[0].Zoo.Model : null, publishedWeights ? requests.Select(r => r.Zoo.Variant).ToList() : null,
+            requests[0].Dataset.SourceFiles);
+    }
+
+    /// <summary>The ONNX file --model names, loaded and checked; null for a zoo name (which takes no ONNX option).</summary>
+    public static OnnxModel? LoadOnnx(string model, OnnxOptions options)
+    {
+        if (OnnxModel.IsOnnxPath(model)) return OnnxModel.Load(model, options);
+        var given = new (string Option, object? Value)[]
+        {
+            ("--name", options.Name), ("--logits", options.Logits), ("--input-size", options.Size),
+            ("--mean", options.Mean), ("--std", options.Std), ("--channels", options.Channels),
+        };
+        foreach (var (option, _) in given.Where(g => g.Value is not null))
+            throw new ShiftBenchException($"{option} applies to ONNX models only (--model PATH.onnx)");
+        return null;
+    }
+}
