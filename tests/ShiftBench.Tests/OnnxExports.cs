@@ -31,11 +31,17 @@ public static class OnnxExports
 
     public static string File_(string name) => Path.Combine(Folder, name);
 
+    /// <summary>Deletes the exported files (about 350 MB) once the tests are done.</summary>
+    public static void Remove()
+    {
+        if (exported.IsValueCreated && exported.Value.Folder is { } folder && Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+    }
+
     static (string?, string?) Export()
     {
         if (!File.Exists(Python)) return (null, $"{Python} does not exist");
         string folder = Path.Combine(Path.GetTempPath(), $"shiftbench-onnx-exports-{Environment.ProcessId}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(folder, recursive: true); } catch (IOException) { } };
         var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tools", "fixtures", "export_onnx_models.py"));
         info.ArgumentList.Add(folder);
@@ -51,4 +57,12 @@ public static class OnnxExports
         }
         return (folder, null);
     }
+}
+
+/// <summary>Removes the exported ONNX files after the last test of the assembly.</summary>
+[SetUpFixture]
+public class OnnxExportsCleanup
+{
+    [OneTimeTearDown]
+    public void RemoveExports() => OnnxExports.Remove();
 }
