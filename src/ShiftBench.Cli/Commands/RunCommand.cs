@@ -32,12 +32,15 @@ public static class RunCommand
 
     /// <summary>The ONNX options, for every command that takes --model PATH.onnx.</summary>
     public static readonly Option[] OnnxOptionSet = [Name, Logits, InputSize, Mean, Std, Channels];
+    public static readonly Option<string?> Shard = new("--shard") { Description = "K/N: compute only the K-th of N blocks of positions (resumable); `shiftbench merge RUN_DIR` assembles them" };
+    public static readonly Option<bool> Merge = new("--merge") { Description = "Assemble the run from its complete shards instead of computing (as `shiftbench merge`)" };
 
     public static Command Create()
     {
         var command = new Command("run", "Extract features at every shift and write cosine and class grids.")
         {
             Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, Resume, Offline, Vmin,
+            Shard, Merge,
         };
         foreach (var option in OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -66,6 +69,7 @@ public static class RunCommand
         Device = parse.GetValue(DeviceOption)!, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
         CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
+        Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),
     };
 
     /// <summary>The ONNX options as given (unset ones null); the command must have added <see cref="OnnxOptionSet"/>.</summary>
@@ -103,5 +107,7 @@ public static class RunCommand
 
     public static string Describe(RunResult result) => result.Skipped
         ? $"{result.RunDirectory}: already complete (skipped)"
+        : !result.Complete
+        ? $"{result.RunDirectory}: {result.PositionsComputed} positions computed here, not complete yet"
         : $"{result.RunDirectory}: {result.Positions} positions, {result.ImagesPerSecond:F1} images/s";
 }
