@@ -20,10 +20,12 @@ public class SlurmTests
 
     static string Script => Path.Combine(TestPaths.RepoRoot, "tools", "slurm", "local-cluster.sh");
 
-    static (int Code, string Output) Bash(params string[] args)
+    /// <summary>Runs a tool (with SLURM_CONF when given) and returns its exit code and all it printed.</summary>
+    static (int Code, string Output) Tool(string tool, string? slurmConf, params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
+        if (slurmConf is not null) info.Environment["SLURM_CONF"] = slurmConf;
         using var p = Process.Start(info)!;
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
@@ -42,7 +44,7 @@ public class SlurmTests
             Assert.Ignore(why);
         }
         clusterDir = Directory.CreateTempSubdirectory("shiftbench-slurm-").FullName;
-        var (code, output) = Bash(Script, "start", clusterDir);
+        var (code, output) = Tool("bash", null, Script, "start", clusterDir);
         Assert.That(code, Is.EqualTo(0), "local Slurm did not start: " + output);
         slurmConf = Regex.Match(output, "SLURM_CONF=(\\S+)").Groups[1].Value;
     }
@@ -51,23 +53,13 @@ public class SlurmTests
     public void StopCluster()
     {
         if (clusterDir is null) return;
-        Bash(Script, "stop", clusterDir);
+        Tool("bash", null, Script, "stop", clusterDir);
         try { Directory.Delete(clusterDir, recursive: true); } catch (IOException) { }
     }
 
     Dictionary<string, string?> Env => new() { ["SLURM_CONF"] = slurmConf };
 
-    (int Code, string Output) Slurm(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["SLURM_CONF"] = slurmConf;
-        using var p = Process.Start(info)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output + err.Result);
-    }
+    (int Code, string Output) Slurm(string tool, params string[] args) => Tool(tool, slurmConf, args);
 
     internal static string WriteSpec(string dir, string name, string outDir)
     {
@@ -114,6 +106,24 @@ public class SlurmTests
         Assert.That(File.ReadAllLines(Path.Combine(outDir, "sweep-summary.csv")), Has.Length.EqualTo(1 + 2 * 2), "summary: 2 runs x (fc7, class)");
         var status = TestCli.Run("sweep", spec, "--status");
         Assert.That(status.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.StartWith("complete"));
+    }
+
+    [Test]
+    public void AFailedTaskFailsTheWaitNamingItsCellAndShard()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string spec = Path.Combine(dir, "sweep.yaml");
+        File.WriteAllText(spec, $"out: {Path.Combine(dir, "out")}\n" + TwoCells.Replace("variants: [torchvision, antialiased]", "variants: [torchvision]")
+            .Replace("datasets: [berry]", "datasets: [berry, no-such-dataset]"));
+
+        var (code, stdout, stderr) = TestCli.RunWith(Env, "sweep", spec, "--slurm", "--submit", "--wait");
+
+        Assert.That(code, Is.EqualTo(1), stdout + stderr);
+        string error = stderr.Trim().Split('\n')[^1];
+        Assert.That(error, Does.StartWith("error: 2 job(s) did not complete: task 1 (alexnet/torchvision/no-such-dataset/stride-62 shard 0/1) FAILED"));
+        Assert.That(error, Does.Contain("CANCELLED").Or.Contain("DependencyNeverSatisfied").Or.Contain("FAILED"), "the merge job never ran");
+        Assert.That(File.Exists(Path.Combine(dir, "out", "berry", "alexnet", "torchvision", "features-fc7.npy")), Is.False, "the good cell is left to merge");
+        Assert.That(TestCli.Run("sweep", spec, "--status").Stdout, Does.Contain("shards 1/1 complete, to merge"));
     }
 
     [Test]
