@@ -23,7 +23,7 @@ public static class BenchCommand
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
-            var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
+            var entry = ModelRegistry.Find(parse.GetValue(model)!, parse.GetValue(variant)!);
             var config = DatasetCatalog.Resolve(parse.GetValue(dataset)!);
             var computeDevice = ComputeDevice.Resolve(parse.GetValue(device)!);
             var r = await ConsoleProgress.RunAsync(p => Task.Run(() => Benchmark.Run(entry, config,

@@ -8,9 +8,9 @@ namespace ShiftBench.Cli.Commands;
 
 public static class RunCommand
 {
-    public static readonly Option<string> Model = new("--model") { Description = "Network: alexnet, vgg16, resnet50, mobilenet_v2", Required = true };
+    public static readonly Option<string> Model = new("--model") { Description = "Network: " + string.Join(", ", ModelRegistry.ModelNames) + " (`shiftbench models`)", Required = true };
     public static readonly Option<string> Dataset = new("--dataset") { Description = "Dataset name (configs/NAME.yaml) or path to a YAML config", Required = true };
-    public static readonly Option<string> Variant = new("--variant") { Description = "torchvision, antialiased or both", DefaultValueFactory = _ => "both" };
+    public static readonly Option<string> Variant = new("--variant") { Description = "Weights: torchvision, antialiased, antialiased-lpf2..5, antialiased-lpf4-finetune, comma-separated; both (torchvision,antialiased) or all", DefaultValueFactory = _ => "both" };
     public static readonly Option<string[]> Layers = new("--layers") { Description = "Layers to write (default: all of the model), e.g. fc6,fc7,class", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<string[]> AnchorsOption = new("--anchors") { Description = "Anchors: tl,tr,c,bl,br or Y:X in pixels", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<int?> Stride = new("--stride") { Description = "Step between positions in pixels (default: the dataset's, 1)" };
@@ -55,7 +55,7 @@ public static class RunCommand
     {
         var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
         bool publishedWeights = parse.GetValue(Weights) is null;
-        var variants = requests.Select(r => r.Model.Variant).ToList();
+        var variants = requests.Select(r => r.Model.VariantName).ToList();
         var needed = AssetManifest.BuiltIn.Select(
             publishedWeights ? requests[0].Model.Model : null, publishedWeights ? variants : null,
             requests[0].Dataset.SourceFiles);
@@ -66,19 +66,16 @@ public static class RunCommand
 
     static IReadOnlyList<RunRequest> BuildRequests(ParseResult parse)
     {
-        string variantText = parse.GetValue(Variant)!;
-        var variants = variantText.Equals("both", StringComparison.OrdinalIgnoreCase)
-            ? [ModelVariant.Torchvision, ModelVariant.Antialiased]
-            : new[] { ModelRegistry.ParseVariant(variantText) };
+        string model = ModelRegistry.FindArchitecture(parse.GetValue(Model)!).Name;
+        var variants = ModelRegistry.ParseVariants(parse.GetValue(Variant)!, model);
         string? weightsFile = parse.GetValue(Weights);
         bool synthetic = weightsFile == WeightsSource.DeterministicName;
-        if (weightsFile is not null && variants.Length > 1 && !synthetic)
+        if (weightsFile is not null && variants.Count > 1 && !synthetic)
             throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
         var dataset = DatasetCatalog.Resolve(parse.GetValue(Dataset)!);
         var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
         var device = ComputeDevice.Resolve(parse.GetValue(DeviceOption)!);
         var anchors = parse.GetValue(AnchorsOption) is { Length: > 0 } a ? a : Anchors.Named;
-        string model = parse.GetValue(Model)!;
         return variants.Select(variant =>
         {
             var entry = ModelRegistry.Find(model, variant);

@@ -27,6 +27,9 @@ public sealed class SweepSpec
     public string? Weights { get; set; }
     public int? BatchSize { get; set; }
 
+    /// <summary>The variant names for one model: `both` and `all` expanded, duplicates dropped.</summary>
+    public IReadOnlyList<string> VariantsOf(string model) => ModelRegistry.ParseVariants(string.Join(',', Variants), model);
+
     static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
 
     public static SweepSpec Load(string path)
@@ -41,13 +44,21 @@ public sealed class SweepSpec
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
         if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
-        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased or both");
+        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased, both, all or variant names");
         // Typos in closed lists are caught before any cell runs (datasets may also be config files, checked per cell).
-        foreach (var variant in spec.Variants.Where(v => v is not ("torchvision" or "antialiased")))
-            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use torchvision and/or antialiased");
+        var variantNames = ModelRegistry.VariantNames.Concat(["both", "all"]).ToList();
+        foreach (var variant in spec.Variants.Where(v => !variantNames.Contains(v)))
+            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use {string.Join(", ", variantNames)}");
         var known = ModelRegistry.ModelNames.ToHashSet();
         foreach (var model in spec.Models.Where(m => !known.Contains(m)))
             throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)}");
+        foreach (var model in spec.Models)
+        {
+            var variants = spec.VariantsOf(model);
+            var has = ModelRegistry.VariantsOf(model);
+            foreach (var variant in variants.Where(v => !has.Contains(v)))
+                throw new ShiftBenchException($"{path}: model {model} has no {variant} weights (variants); it has {string.Join(", ", has)}");
+        }
         return spec;
     }
 }
@@ -69,7 +80,7 @@ public static class Sweep
 {
     public static IReadOnlyList<SweepCell> Cells(SweepSpec spec) =>
         (from model in spec.Models.Distinct()
-         from variant in spec.Variants.Distinct()
+         from variant in spec.VariantsOf(model)
          from dataset in spec.Datasets.Distinct()
          from stride in spec.Strides.Distinct()
          select new SweepCell(model, variant, dataset, stride,
@@ -152,7 +163,7 @@ public static class Sweep
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
-        var entry = ModelRegistry.Find(cell.Model, ModelRegistry.ParseVariant(cell.Variant));
+        var entry = ModelRegistry.Find(cell.Model, cell.Variant);
         var weights = cell.Spec.Weights switch
         {
             null => WeightsSource.File(Path.Combine(weightsDir, entry.FileName)),
