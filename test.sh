@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Runs the whole test suite and ends with one line: "N passed, N failed[, N skipped]".
-# SHIFTBENCH_DATA must point at the folder with the study's images (../shared/data by default).
+# The study's images come from $SHIFTBENCH_DATA, ../shared/data or data/, and are downloaded (verified)
+# into data/ when none has them (tools/test-data.sh).
 set -uo pipefail
 cd "$(dirname "$0")"
-export SHIFTBENCH_DATA="${SHIFTBENCH_DATA:-$(cd .. && pwd)/shared/data}"
+if ! build_log=$(dotnet build ShiftBench.sln -c Release 2>&1); then
+  echo "$build_log" | grep -E "error|Error" | head -n 40
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! data="$(tools/test-data.sh)"; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+export SHIFTBENCH_DATA="$data"
 results="$(pwd)/TestResults"
 rm -rf "$results"
-dotnet test ShiftBench.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+dotnet test ShiftBench.sln -c Release --no-build --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?
 trx="$results/results.trx"
 if [ ! -f "$trx" ]; then

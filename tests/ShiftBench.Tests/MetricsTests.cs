@@ -96,6 +96,38 @@ public class MetricsTests
     }
 
     [Test]
+    public void FlipMetricsEqualBruteForceOverAllPairsOneStepApart()
+    {
+        var random = new Random(11);
+        const int rows = 7, cols = 4, target = 2;
+        var top1 = Enumerable.Range(0, rows * cols).Select(_ => (long)random.Next(0, 4)).ToArray();
+        var inTop5 = Enumerable.Range(0, rows * cols).Select(_ => random.Next(0, 3) > 0).ToArray();
+        var probability = new double[rows, cols];
+        for (int i = 0; i < rows * cols; i++) probability[i / cols, i % cols] = random.NextDouble();
+        var m = InvarianceMetrics.Classes(probability, top1, target, inTop5);
+
+        // Every unordered pair of positions whose shifts differ by one grid step (|dy| + |dx| = 1).
+        int pairs = 0, flips = 0, jagged = 0;
+        double change = 0;
+        for (int a = 0; a < rows * cols; a++)
+            for (int b = a + 1; b < rows * cols; b++)
+            {
+                if (Math.Abs(a / cols - b / cols) + Math.Abs(a % cols - b % cols) != 1) continue;
+                pairs++;
+                if (top1[a] != top1[b]) flips++;
+                if (inTop5[a] != inTop5[b]) jagged++;
+                change += Math.Abs(probability[a / cols, a % cols] - probability[b / cols, b % cols]);
+            }
+        Assert.That(pairs, Is.EqualTo(rows * (cols - 1) + (rows - 1) * cols));
+        Assert.That(m.FlipRate, Is.EqualTo(flips / (double)pairs).Within(1e-15));
+        Assert.That(m.Top5Jaggedness, Is.EqualTo(jagged / (double)pairs).Within(1e-15));
+        Assert.That(m.MeanAbsoluteChange, Is.EqualTo(change / pairs).Within(1e-15));
+        Assert.That(m.WorstCaseCorrect, Is.EqualTo(0));
+        Assert.That(InvarianceMetrics.Classes(probability, [.. top1.Select(_ => (long)target)], target).WorstCaseCorrect, Is.EqualTo(1));
+        Assert.That(double.IsNaN(InvarianceMetrics.Classes(probability, top1, target).Top5Jaggedness), "no top-5 given: undefined");
+    }
+
+    [Test]
     public void PeriodAlongBothAxesOfADiagonalWave()
     {
         // cos(2π (y/4 + x/6)) on a 12x12 grid, step 2 px: frequency (3, 2) -> periods 4·2 = 8 px along y, 6·2 = 12 px along x.
@@ -124,6 +156,12 @@ public class MetricsTests
         Assert.That(m.LocalConsistency, Is.EqualTo(0.5));
         Assert.That(m.Mean, Is.EqualTo(0.6).Within(1e-15));
         Assert.That((m.Min, m.Max), Is.EqualTo((0.1, 0.9)));
+        // |0.9-0.8| + |0.9-0.1| + |0.8-0.6| + |0.1-0.6| = 1.6 over 4 neighbour pairs; 2 of 4 flip; not top-1 everywhere.
+        Assert.That(m.MeanAbsoluteChange, Is.EqualTo(0.4).Within(1e-15));
+        Assert.That((m.FlipRate, m.WorstCaseCorrect), Is.EqualTo((0.5, 0.0)));
+        // target in the top 5 at [[yes, yes], [no, yes]]: it leaves it going down from (0,0) and enters it going right from (1,0).
+        var withTop5 = InvarianceMetrics.Classes(new double[,] { { 0.9, 0.8 }, { 0.1, 0.6 } }, [949, 949, 3, 949], 949, [true, true, false, true]);
+        Assert.That(withTop5.Top5Jaggedness, Is.EqualTo(0.5));
     }
 
     [Test]

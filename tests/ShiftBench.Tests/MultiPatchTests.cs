@@ -23,26 +23,42 @@ public class MultiPatchTests
         image.SaveAsPng(path);
     }
 
-    [Test]
-    public void MeanGridEqualsTheMeanOfSinglePatchRuns()
+    TestPaths.TempDir data = null!, outRoot = null!;
+    DatasetConfig config = null!;
+    RunResult multi = null!;
+
+    RunRequest Request(DatasetConfig dataset, string outDir) => new()
     {
-        using var data = TestPaths.NewTempDir();
-        using var outRoot = TestPaths.NewTempDir();
+        Model = ModelRegistry.Find("alexnet", ModelVariant.Torchvision), Dataset = dataset, DataDir = data, Weights = WeightsSource.Deterministic(),
+        Layers = ["fc7", "class"], AnchorSpecs = ["tl", "c"], BatchSize = 9, OutRoot = outDir,
+    };
+
+    /// <summary>One `patches` run of three drawn discs (stride 62), shared by the tests below.</summary>
+    [OneTimeSetUp]
+    public void RunThreePatches()
+    {
+        data = TestPaths.NewTempDir();
+        outRoot = TestPaths.NewTempDir();
         Directory.CreateDirectory(Path.Combine(data, "discs"));
         DrawPatch(Path.Combine(data, "discs", "a-red.png"), new Rgba32(220, 30, 30, 255), 80);
         DrawPatch(Path.Combine(data, "discs", "b-green.png"), new Rgba32(30, 200, 60, 255), 64);
         DrawPatch(Path.Combine(data, "discs", "c-blue.png"), new Rgba32(20, 40, 230, 255), 100);
         File.WriteAllText(Path.Combine(data, "classes.csv"), "file,class\nb-green.png,951\n");
-        var config = DatasetConfig.Parse(
+        config = DatasetConfig.Parse(
             "name: discs\nkind: patches\ntarget_class: 949\ncanvas: {size: 224}\npatches: {folder: discs, size: 100, classes: classes.csv}\nstride: 62\n", "discs.yaml");
-        var model = ModelRegistry.Find("alexnet", ModelVariant.Torchvision);
-        RunRequest Request(DatasetConfig dataset, string outDir) => new()
-        {
-            Model = model, Dataset = dataset, DataDir = data, Weights = WeightsSource.Deterministic(),
-            Layers = ["fc7", "class"], AnchorSpecs = ["tl", "c"], BatchSize = 9, OutRoot = outDir,
-        };
+        multi = ExperimentRunner.Run(Request(config, outRoot));
+    }
 
-        var multi = ExperimentRunner.Run(Request(config, outRoot));
+    [OneTimeTearDown]
+    public void RemoveFolders()
+    {
+        data.Dispose();
+        outRoot.Dispose();
+    }
+
+    [Test]
+    public void MeanGridEqualsTheMeanOfSinglePatchRuns()
+    {
 
         var singles = config.ExpandPatches(data);
         Assert.That(singles.Select(s => (s.Name, s.TargetClass)), Is.EqualTo(new (string, int?)[] { ("a-red", 949), ("b-green", 951), ("c-blue", 949) }));
@@ -67,6 +83,21 @@ public class MultiPatchTests
                 }
             Assert.That(grids.Select(g => g[1, 1]).Distinct().Count(), Is.GreaterThan(1), "patches give different grids");
         }
-        Assert.That(ExperimentRunner.ReadRunJson(multi.RunDirectory)!["patches"]!.AsArray(), Has.Count.EqualTo(3));
+        Assert.That(Output.RunLayout.ReadRunJson(multi.RunDirectory)!["patches"]!.AsArray(), Has.Count.EqualTo(3));
+    }
+
+    [Test]
+    public void ReportCoversAPatchesRunAndEachPatchRun()
+    {
+        var result = Report.ReportBuilder.Build(outRoot, [data.Path]);
+        string html = File.ReadAllText(result.Path);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(html[(html.IndexOf("{\"lut\"", StringComparison.Ordinal))..html.IndexOf("</script>", html.IndexOf("{\"lut\"", StringComparison.Ordinal), StringComparison.Ordinal)].Trim().TrimEnd(';'))!;
+        Assert.That(json["datasets"]!["discs"]!["kind"]!.GetValue<string>(), Is.EqualTo("patches"));
+        Assert.That(json["datasets"]!["discs"]!["source"], Is.Null, "a mean over patches has no single image");
+        foreach (var patch in new[] { "a-red", "b-green", "c-blue" })
+            Assert.That(json["datasets"]![patch]!["kind"]!.GetValue<string>(), Is.EqualTo("patch"), patch);
+        var discs = json["runs"]!.AsArray().Single(r => r!["dataset"]!.GetValue<string>() == "discs")!;
+        Assert.That(discs["grids"]!.AsArray().Select(g => g!["layer"]!.GetValue<string>()), Is.EquivalentTo(new[] { "fc7", "fc7", "class" }));
+        Assert.That(result.Runs, Is.EqualTo(4), "the patches run and its three per-patch runs");
     }
 }

@@ -115,6 +115,27 @@ public class RunnerTests
         Assert.That(summary["fc7"]!["anchors"]!["tl"]!["min"]!.GetValue<double>(), Is.EqualTo(tl.Cast<double>().Min()).Within(1e-12));
         Assert.That(summary["class"]!["consistency"]!.GetValue<double>(), Is.InRange(0.0, 1.0));
         Assert.That(File.ReadLines(Path.Combine(run, "summary.csv")).First(), Is.EqualTo("layer,metric,value"));
+        Assert.That(summary["class"]!["flip_rate"]!.GetValue<double>(), Is.EqualTo(1 - summary["class"]!["local_consistency"]!.GetValue<double>()).Within(1e-15));
+        Assert.That(summary["class"]!["top5_jaggedness"]!.GetValue<double>(), Is.InRange(0.0, 1.0));
+    }
+
+    [Test]
+    public void Top5HoldsTheFiveLargestLogitsBestFirst()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var result = ExperimentRunner.Run(Request(dir, stride: 62, layers: ["fc", "class"]));
+        var top1 = Npy.ReadInt64(Path.Combine(result.RunDirectory, "top1.npy")).Data;
+        var top5 = Npy.ReadInt64(Path.Combine(result.RunDirectory, "top5.npy"));
+        Assert.That(top5.Shape, Is.EqualTo(new long[] { 9, 5 }));
+        using var logits = NpyRowFile.OpenRead(Path.Combine(result.RunDirectory, "features-fc.npy"));
+        var row = new float[1000];
+        for (int i = 0; i < 9; i++)
+        {
+            logits.ReadRows(i, row);
+            var expected = Enumerable.Range(0, 1000).OrderByDescending(c => row[c]).Take(5).Select(c => (long)c);
+            Assert.That(top5.Data.Skip(i * 5).Take(5), Is.EqualTo(expected), $"position {i}");
+            Assert.That(top5.Data[i * 5], Is.EqualTo(top1[i]));
+        }
     }
 
     [Test]

@@ -52,6 +52,28 @@ public class SweepAndCompareTests
     }
 
     [Test]
+    public void ADatasetNamedByItsYamlPathRunsInTheConfigsFolderAndIsSkippedWhenComplete()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string yaml = WriteFile(Path.Combine(dir, "my-berry.yaml"),
+            File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "configs", "berry.yaml")).Replace("name: berry", "name: berry-copy"));
+        var spec = SweepSpec.Load(WriteSpec(dir, yaml));
+        Assert.That(Sweep.Cells(spec).Select(c => c.RunDirectory), Is.EqualTo(new[]
+        {
+            Path.Combine(dir, "out", "berry-copy", "alexnet", "torchvision"), Path.Combine(dir, "out", "berry-copy", "alexnet", "antialiased"),
+        }), "run folders are named by the config's name, as `run` names them");
+
+        var first = Sweep.Run(spec, RealCell);
+        Assert.That(first.Select(o => o.Status), Is.EqualTo(new[] { "done", "done" }));
+        var rows = File.ReadAllLines(Path.Combine(dir, "out", "sweep-summary.csv"));
+        string fc7 = rows.Single(r => r.StartsWith("alexnet,torchvision,berry-copy,62,done,fc7,"));
+        Assert.That(fc7.Split(',')[6], Is.Not.Empty, "the metrics of the run are in the summary");
+
+        var second = Sweep.Run(spec, RealCell);
+        Assert.That(second.Select(o => o.Status), Is.EqualTo(new[] { "skipped", "skipped" }));
+    }
+
+    [Test]
     public void SweepCliExitsNonZeroNamingTheFailedCell()
     {
         using var dir = TestPaths.NewTempDir();

@@ -27,7 +27,7 @@ public class SweepTests
         if (failOn is not null && cell.Name.Contains(failOn))
             throw new InvalidOperationException("weights file alexnet.pth is broken, \"truncated\"\nsecond line");
         FeatureRunFolders.Write(cell.OutRoot, cell.Model, cell.Variant, rows: 4, stride: cell.Stride, seed: ran.Count,
-            dataset: cell.Dataset, weights: cell.Spec.Weights ?? "/weights/" + cell.Model + ".pth");
+            dataset: cell.DatasetName, weights: cell.Spec.Weights ?? "/weights/" + cell.Model + ".pth");
         return Task.CompletedTask;
     };
 

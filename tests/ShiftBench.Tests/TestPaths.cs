@@ -3,16 +3,18 @@ namespace ShiftBench.Tests;
 /// <summary>Where tests find the study's images and scratch space.</summary>
 public static class TestPaths
 {
-    /// <summary>$SHIFTBENCH_DATA, else ../shared/data beside the repository (as in CI).</summary>
+    /// <summary>
+    /// $SHIFTBENCH_DATA, else ../shared/data beside the repository (as in CI), else data/: the order of
+    /// tools/test-data.sh, which ./test.sh runs first to find the images or download them into data/.
+    /// </summary>
     public static string DataDir
     {
         get
         {
             string? env = Environment.GetEnvironmentVariable("SHIFTBENCH_DATA");
-            string dir = !string.IsNullOrEmpty(env) ? env : Path.Combine(RepoRoot, "..", "shared", "data");
-            if (!File.Exists(Path.Combine(dir, "berry_transparent.png")))
-                Assert.Fail($"the study's images are not in {dir}: set SHIFTBENCH_DATA to the folder with berry_transparent.png and plane.png");
-            return dir;
+            string[] candidates = [.. new[] { env, Path.Combine(RepoRoot, "..", "shared", "data"), Path.Combine(RepoRoot, "data") }.OfType<string>().Where(d => d.Length > 0)];
+            return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "berry_transparent.png")) && File.Exists(Path.Combine(d, "plane.png")))
+                ?? throw new AssertionException($"the study's images are not in {string.Join(", ", candidates)}: run ./test.sh (it fetches them), or set SHIFTBENCH_DATA to the folder with berry_transparent.png and plane.png");
         }
     }
 

@@ -24,6 +24,19 @@ public class WeightsLoaderTests
         }
     }
 
+    [TestCase("tiny_nan", "zip", "0.weight (1 NaN, 0 infinite of 108)")]
+    [TestCase("tiny_nan", "legacy", "0.weight (1 NaN, 0 infinite of 108)")]
+    [TestCase("tiny_inf", "zip", "5.bias (0 NaN, 1 infinite of 5)")]
+    public void NonFiniteWeightsAreRefusedNamingTheTensor(string @case, string format, string named)
+    {
+        var net = TinyNet();
+        var before = net.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+        var error = Assert.Throws<ShiftBenchException>(() => LoadFixture(net, @case, format))!;
+        Assert.That(error.Message, Does.StartWith($"{@case}_{format}.pth holds non-finite values in 1 tensor: {named}"));
+        foreach (var (name, value) in net.state_dict())
+            Assert.That(value.equal(before[name]).all().item<bool>(), name + " is unchanged");
+    }
+
     [TestCase("tiny", "zip")]
     [TestCase("tiny", "legacy")]
     [TestCase("wrapped", "zip")]

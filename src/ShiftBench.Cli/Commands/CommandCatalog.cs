@@ -16,5 +16,6 @@ public static class CommandCatalog
         FetchCommand.Create(),
         CompareCommand.Create(),
         SweepCommand.Create(),
+        ReproduceCommand.Create(),
     ];
 }

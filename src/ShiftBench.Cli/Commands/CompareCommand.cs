@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ShiftBench;
 using ShiftBench.Analysis;
+using ShiftBench.Output;
 using Spectre.Console;
 
 namespace ShiftBench.Cli.Commands;
@@ -16,7 +17,9 @@ public static class CompareCommand
         var dataset = new Option<string>("--dataset") { Description = "Dataset name", Required = true };
         var json = new Option<bool>("--json") { Description = "Print JSON rows" };
         var markdown = new Option<bool>("--markdown") { Description = "Print a Markdown table" };
-        var command = new Command("compare", "Every metric of torchvision vs antialiased, side by side with the difference.") { outDir, model, dataset, json, markdown };
+        var gate = new Option<string[]>("--gate") { Description = "A gate to check, e.g. \"antialiased.fc.global >= torchvision.fc.global\" (repeatable); a failed gate exits 1" };
+        var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML report (one test case per run and per gate) to this file" };
+        var command = new Command("compare", "Every metric of torchvision vs antialiased, side by side with the difference.") { outDir, model, dataset, json, markdown, gate, junit };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             if (parse.GetValue(json) && parse.GetValue(markdown))
@@ -45,7 +48,16 @@ public static class CompareCommand
                     table.AddRow(r.Layer, r.Metric, F(r.Torchvision), F(r.Antialiased), F(r.Difference));
                 AnsiConsole.Write(table);
             }
-            return 0;
+            var gateTexts = parse.GetValue(gate) ?? [];
+            if (gateTexts.Length == 0 && parse.GetValue(junit) is null) return 0;
+            var (gates, cases) = Comparison.CheckGates(parse.GetValue(outDir)!, parse.GetValue(model)!, parse.GetValue(dataset)!, gateTexts);
+            if (parse.GetValue(junit) is { } junitPath) JUnitXml.Write(junitPath, "shiftbench compare", cases);
+            var failed = gates.Where(g => !g.Passed).ToList();
+            foreach (var g in gates)
+                Console.Error.WriteLine($"{(g.Passed ? "pass" : "FAIL")} gate {g.Name}: {g.Detail}");
+            if (failed.Count == 0) return 0;
+            Console.Error.WriteLine($"error: {failed.Count} of {gates.Count} gates failed: {string.Join("; ", failed.Select(g => g.Name))}");
+            return 1;
         }));
         return command;
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using ShiftBench.Assets;
-using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Runs;
 
@@ -32,63 +31,44 @@ public static class RunCommand
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
-            var requests = BuildRequests(parse);
+            var choices = ReadChoices(parse);
+            var requests = RunRequestBuilder.Build(choices);
             foreach (var request in requests) ExperimentRunner.Validate(request);
-            await FetchMissingAssets(parse, requests, cancel);
+            await FetchMissingAssets(choices, requests, parse.GetValue(Offline), cancel);
             foreach (var request in requests)
             {
-                var result = await ConsoleProgress.RunAsync(p => Task.Run(() => ExperimentRunner.Run(request, p, cancel), cancel));
-                Console.WriteLine(result.Skipped
-                    ? $"{result.RunDirectory}: already complete (skipped)"
-                    : $"{result.RunDirectory}: {result.Positions} positions, {result.ImagesPerSecond:F1} images/s");
+                var result = await RunAsync(request, cancel);
+                Console.WriteLine(Describe(result));
             }
             return 0;
         }));
         return command;
     }
 
-    /// <summary>
-    /// Downloads (and verifies) the published weights and study images the runs need, unless offline;
-    /// an explicit --weights file and user-made source images are left alone.
-    /// </summary>
-    static async Task FetchMissingAssets(ParseResult parse, IReadOnlyList<RunRequest> requests, CancellationToken cancel)
+    /// <summary>The options every running command shares, read into RunChoices (the rest keep their defaults).</summary>
+    public static RunChoices ReadChoices(ParseResult parse) => new()
     {
-        var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
-        bool publishedWeights = parse.GetValue(Weights) is null;
-        var variants = requests.Select(r => r.Model.VariantName).ToList();
-        var needed = AssetManifest.BuiltIn.Select(
-            publishedWeights ? requests[0].Model.Model : null, publishedWeights ? variants : null,
-            requests[0].Dataset.SourceFiles);
+        Model = parse.GetValue(Model)!, Dataset = parse.GetValue(Dataset)!, Variant = parse.GetValue(Variant)!,
+        Layers = parse.GetValue(Layers) ?? [], Anchors = parse.GetValue(AnchorsOption) ?? [],
+        Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), Weights = parse.GetValue(Weights),
+        WeightsDir = parse.GetValue(WeightsDir), DataDir = parse.GetValue(DataDir), Out = parse.GetValue(Out)!,
+        Device = parse.GetValue(DeviceOption)!, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
+        CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+    };
+
+    /// <summary>Downloads (and verifies) the published weights and study images the runs need, unless offline.</summary>
+    public static async Task FetchMissingAssets(RunChoices choices, IReadOnlyList<RunRequest> requests, bool offline, CancellationToken cancel)
+    {
+        var needed = RunRequestBuilder.NeededAssets(choices, requests);
         if (needed.Count == 0) return;
-        var options = FetchOptions.FromEnvironment(paths, parse.GetValue(Offline));
+        var options = FetchOptions.FromEnvironment(AssetPaths.Resolve(choices.WeightsDir, choices.DataDir), offline);
         await ConsoleProgress.RunAsync(p => AssetFetcher.EnsureAsync(needed, options, p, cancel));
     }
 
-    static IReadOnlyList<RunRequest> BuildRequests(ParseResult parse)
-    {
-        string model = ModelRegistry.FindArchitecture(parse.GetValue(Model)!).Name;
-        var variants = ModelRegistry.ParseVariants(parse.GetValue(Variant)!, model);
-        string? weightsFile = parse.GetValue(Weights);
-        bool synthetic = weightsFile == WeightsSource.DeterministicName;
-        if (weightsFile is not null && variants.Count > 1 && !synthetic)
-            throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
-        var dataset = DatasetCatalog.Resolve(parse.GetValue(Dataset)!);
-        var paths = AssetPaths.Resolve(parse.GetValue(WeightsDir), parse.GetValue(DataDir));
-        var device = ComputeDevice.Resolve(parse.GetValue(DeviceOption)!);
-        var anchors = parse.GetValue(AnchorsOption) is { Length: > 0 } a ? a : Anchors.Named;
-        return variants.Select(variant =>
-        {
-            var entry = ModelRegistry.Find(model, variant);
-            var weights = synthetic ? WeightsSource.Deterministic()
-                : WeightsSource.File(weightsFile ?? Path.Combine(paths.WeightsDir, entry.FileName));
-            return new RunRequest
-            {
-                Model = entry, Dataset = dataset, DataDir = paths.DataDir,
-                Weights = weights, Layers = parse.GetValue(Layers) ?? [], AnchorSpecs = anchors,
-                Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize) ?? entry.DefaultBatchSize, OutRoot = parse.GetValue(Out)!,
-                Device = device, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
-                CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-            };
-        }).ToList();
-    }
+    public static Task<RunResult> RunAsync(RunRequest request, CancellationToken cancel) =>
+        ConsoleProgress.RunAsync(p => Task.Run(() => ExperimentRunner.Run(request, p, cancel), cancel));
+
+    public static string Describe(RunResult result) => result.Skipped
+        ? $"{result.RunDirectory}: already complete (skipped)"
+        : $"{result.RunDirectory}: {result.Positions} positions, {result.ImagesPerSecond:F1} images/s";
 }

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ShiftBench.Runs;
+using ShiftBench.Output;
 
 namespace ShiftBench.Analysis;
 
@@ -14,8 +14,8 @@ public static class Comparison
 {
     public static IReadOnlyList<ComparisonRow> Compare(string outDir, string model, string dataset)
     {
-        var tv = Summary(Path.Combine(outDir, dataset, model, "torchvision"));
-        var aa = Summary(Path.Combine(outDir, dataset, model, "antialiased"));
+        var tv = Summary(RunLayout.RunDirectory(outDir, dataset, model, "torchvision"));
+        var aa = Summary(RunLayout.RunDirectory(outDir, dataset, model, "antialiased"));
         if (tv is null && aa is null)
             throw new ShiftBenchException($"no complete run of {model} on {dataset} under {outDir}: run `shiftbench run --model {model} --dataset {dataset} --out {outDir}` first");
         var tvRows = tv is null ? [] : RunSummary.Rows(tv).ToDictionary(r => (r.Layer, r.Metric), r => r.Value);
@@ -25,11 +25,28 @@ public static class Comparison
             .ToList();
     }
 
+    /// <summary>
+    /// Gates (see <see cref="Gate"/>) over the runs of one model on one dataset: variants are those with a complete
+    /// run, the model and dataset are fixed. Also one JUnit case per complete variant run.
+    /// </summary>
+    public static (IReadOnlyList<GateResult> Gates, IReadOnlyList<JUnitCase> Cases) CheckGates(string outDir, string model, string dataset, IReadOnlyList<string> gateTexts)
+    {
+        var variants = RunLayout.CompleteVariants(outDir, dataset, model);
+        var gates = gateTexts.Select(g => Gate.Parse(g, [model], [dataset], variants, "--gate")).ToList();
+        int stride = variants.Count > 0 ? RunSummary.ReadGeometry(RunLayout.RunDirectory(outDir, dataset, model, variants[0])).Stride : 0;
+        var results = gates.SelectMany(g => g.Evaluate([(model, dataset, stride)],
+            (m, d, _, variant) => Summary(RunLayout.RunDirectory(outDir, d, m, variant)))).ToList();
+        var cases = variants.Select(v => new JUnitCase("shiftbench.compare.runs", $"{model}/{v}/{dataset}"))
+            .Concat(results.Select(r => new JUnitCase("shiftbench.compare.gates", r.Name, r.Passed ? null : r.Detail, r.Detail)))
+            .ToList();
+        return (results, cases);
+    }
+
     /// <summary>The run's summary.json, computed now for a complete run that has none; null when not run.</summary>
     public static JsonNode? Summary(string runDir)
     {
-        if (ExperimentRunner.ReadRunJson(runDir)?["complete"]?.GetValue<bool>() != true) return null;
-        string path = Path.Combine(runDir, "summary.json");
+        if (!RunLayout.IsComplete(runDir)) return null;
+        string path = Path.Combine(runDir, RunLayout.SummaryJson);
         return File.Exists(path)
             ? JsonNode.Parse(File.ReadAllText(path))
             : RunSummary.Write(runDir, RunSummary.ReadGeometry(runDir));

@@ -145,8 +145,12 @@ public static class InvarianceMetrics
         return signed == 0 ? 0 : stride * (double)n / Math.Abs(signed);
     }
 
-    /// <summary>Class-layer metrics from the target probability grid and the top-1 class per position (y-major).</summary>
-    public static ClassMetrics Classes(double[,] probability, IReadOnlyList<long> top1, int targetClass)
+    /// <summary>
+    /// Class-layer metrics from the target probability grid, the top-1 class per position (y-major) and, when
+    /// known, whether the target is among the top 5 at each position (else Top5Jaggedness is NaN).
+    /// Neighbour pairs are the grid's right and down neighbours, each pair once.
+    /// </summary>
+    public static ClassMetrics Classes(double[,] probability, IReadOnlyList<long> top1, int targetClass, IReadOnlyList<bool>? targetInTop5 = null)
     {
         int rows = probability.GetLength(0), cols = probability.GetLength(1);
         long n = top1.Count;
@@ -155,17 +159,42 @@ public static class InvarianceMetrics
         // Zhang's consistency over all distinct pairs, exact from the histogram: Σ c_k(c_k − 1) / (N(N − 1)).
         double samePairs = top1.GroupBy(c => c).Sum(g => (double)g.Count() * (g.Count() - 1));
         double consistency = n > 1 ? samePairs / ((double)n * (n - 1)) : double.NaN;
-        long neighbourPairs = 0, sameNeighbours = 0;
+        long neighbourPairs = 0, sameNeighbours = 0, top5Changes = 0;
+        double absoluteChange = 0;
+        void Pair(int a, int b, double pa, double pb)
+        {
+            neighbourPairs++;
+            if (top1[a] == top1[b]) sameNeighbours++;
+            if (targetInTop5 is not null && targetInTop5[a] != targetInTop5[b]) top5Changes++;
+            absoluteChange += Math.Abs(pa - pb);
+        }
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
             {
-                long here = top1[r * cols + c];
-                if (c + 1 < cols) { neighbourPairs++; if (top1[r * cols + c + 1] == here) sameNeighbours++; }
-                if (r + 1 < rows) { neighbourPairs++; if (top1[(r + 1) * cols + c] == here) sameNeighbours++; }
+                int here = r * cols + c;
+                if (c + 1 < cols) Pair(here, here + 1, probability[r, c], probability[r, c + 1]);
+                if (r + 1 < rows) Pair(here, here + cols, probability[r, c], probability[r + 1, c]);
             }
-        return new ClassMetrics(stats.Mean, stats.Min, probability.Cast<double>().Max(), accuracy, consistency,
-            neighbourPairs == 0 ? double.NaN : sameNeighbours / (double)neighbourPairs);
+        double PerPair(double count) => neighbourPairs == 0 ? double.NaN : count / neighbourPairs;
+        double localConsistency = PerPair(sameNeighbours);
+        return new ClassMetrics(stats.Mean, stats.Min, probability.Cast<double>().Max(), accuracy, consistency, localConsistency)
+        {
+            FlipRate = 1 - localConsistency,
+            Top5Jaggedness = targetInTop5 is null ? double.NaN : PerPair(top5Changes),
+            MeanAbsoluteChange = PerPair(absoluteChange),
+            WorstCaseCorrect = top1.All(c => c == targetClass) ? 1 : 0,
+        };
     }
 }
 
-public sealed record ClassMetrics(double Mean, double Min, double Max, double Accuracy, double Consistency, double LocalConsistency);
+public sealed record ClassMetrics(double Mean, double Min, double Max, double Accuracy, double Consistency, double LocalConsistency)
+{
+    /// <summary>Share of neighbour pairs whose top-1 differs (Azulay and Weiss's P(top-1 change)).</summary>
+    public double FlipRate { get; init; } = double.NaN;
+    /// <summary>Share of neighbour pairs where the target enters or leaves the top 5 (Azulay and Weiss's jaggedness).</summary>
+    public double Top5Jaggedness { get; init; } = double.NaN;
+    /// <summary>Mean absolute change of the target probability between neighbours.</summary>
+    public double MeanAbsoluteChange { get; init; } = double.NaN;
+    /// <summary>1 when the target is top-1 at every position, else 0 (worst-case accuracy over the shifts).</summary>
+    public double WorstCaseCorrect { get; init; } = double.NaN;
+}

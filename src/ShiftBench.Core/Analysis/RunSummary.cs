@@ -22,7 +22,7 @@ public static class RunSummary
     /// <summary>The grid, layers, anchors and target class recorded in runDir/run.json.</summary>
     public static Geometry ReadGeometry(string runDir)
     {
-        string path = Path.Combine(runDir, "run.json");
+        string path = Path.Combine(runDir, RunLayout.RunJson);
         JsonNode json;
         try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
         catch (Exception e) when (e is IOException or JsonException)
@@ -56,7 +56,7 @@ public static class RunSummary
         foreach (var layer in g.Layers.Where(l => l != ModelEntry.ClassLayer))
         {
             var entry = new JsonObject();
-            string features = Path.Combine(runDir, $"features-{layer}.npy");
+            string features = Path.Combine(runDir, RunLayout.FeaturesFile(layer));
             if (File.Exists(features))
             {
                 var acc = Accumulate(features, g.Rows, g.Cols);
@@ -67,7 +67,7 @@ public static class RunSummary
             double[,]? centre = null;
             foreach (var anchor in g.Anchors)
             {
-                string csv = Path.Combine(runDir, $"cos-{layer}-{anchor}.csv");
+                string csv = Path.Combine(runDir, RunLayout.Csv(RunLayout.CosineStem(layer, anchor)));
                 if (!File.Exists(csv)) continue;
                 var grid = GridCsv.Read(csv).Grid;
                 var s = InvarianceMetrics.Stats(grid);
@@ -81,25 +81,37 @@ public static class RunSummary
             entry["anchors"] = anchors;
             layers[layer] = entry;
         }
-        if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, "class.csv")) && g.TargetClass is { } target)
+        if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))) && g.TargetClass is { } target)
         {
-            var probability = GridCsv.Read(Path.Combine(runDir, "class.csv")).Grid;
-            string top1Path = Path.Combine(runDir, "top1.npy");
+            var probability = GridCsv.Read(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))).Grid;
+            string top1Path = Path.Combine(runDir, RunLayout.Top1);
             if (!File.Exists(top1Path))
                 throw new ShiftBenchException($"{runDir} has class.csv but no top1.npy; rerun that run to rewrite it");
             var top1 = Npy.ReadInt64(top1Path).Data;
-            var m = InvarianceMetrics.Classes(probability, top1, target);
+            // Runs made before top5.npy existed have no jaggedness; every other metric needs only top1 and class.csv.
+            string top5Path = Path.Combine(runDir, RunLayout.Top5);
+            bool[]? inTop5 = null;
+            if (File.Exists(top5Path))
+            {
+                var top5 = Npy.ReadInt64(top5Path).Data;
+                int k = top5.Length / Math.Max(1, top1.Length);
+                inTop5 = [.. Enumerable.Range(0, top1.Length).Select(i => Array.IndexOf(top5, (long)target, i * k, k) >= 0)];
+            }
+            var m = InvarianceMetrics.Classes(probability, top1, target, inTop5);
             var entry = new JsonObject
             {
                 ["mean"] = m.Mean, ["min"] = m.Min, ["max"] = m.Max, ["accuracy"] = m.Accuracy,
                 ["consistency"] = Number(m.Consistency), ["local_consistency"] = Number(m.LocalConsistency),
+                ["flip_rate"] = Number(m.FlipRate), ["mac"] = Number(m.MeanAbsoluteChange),
+                ["worst_case_correct"] = m.WorstCaseCorrect,
             };
+            if (inTop5 is not null) entry["top5_jaggedness"] = Number(m.Top5Jaggedness);
             AddPeriod(entry, probability, g.Stride);
             layers[ModelEntry.ClassLayer] = entry;
         }
         var summary = new JsonObject { ["layers"] = layers };
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        AtomicFile.WriteAllText(Path.Combine(runDir, "summary.csv"), ToCsv(summary));
+        AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryCsv), ToCsv(summary));
         return summary;
     }
 

@@ -53,14 +53,12 @@ public static class AssetFetcher
             throw MissingError($"offline (--offline or {FetchOptions.OfflineVariable}=1)", todo, options,
                 "download each URL into its folder, or go online");
 
-        var handler = options.Handler ?? new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout };
-        using var http = new HttpClient(handler, disposeHandler: options.Handler is null) { Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.UserAgent.ParseAdd("ShiftBench/0.1");
+        using var http = NewClient(options);
         for (int i = 0; i < todo.Count; i++)
         {
             try
             {
-                await DownloadAsync(http, todo[i].Asset, options, progress, cancellationToken);
+                await DownloadAsync(http, ForAsset(todo[i].Asset, options), options, progress, cancellationToken);
             }
             catch (HostUnreachableException e)
             {
@@ -79,12 +77,60 @@ public static class AssetFetcher
         return new ShiftBenchException($"{reason}: {missing.Count} asset(s) missing: {string.Join("; ", each)}; {fix}");
     }
 
-    static async Task DownloadAsync(HttpClient http, AssetEntry asset, FetchOptions options,
+    /// <summary>
+    /// One file to download: Check returns null when a file at the given path is whole and right, else the
+    /// error to report (the downloaded part file is deleted when it fails).
+    /// </summary>
+    public sealed record Download(string Name, string Url, string Destination, long? Size,
+        Func<string, CancellationToken, Task<string?>> Check);
+
+    static Download ForAsset(AssetEntry asset, FetchOptions options)
+    {
+        string url = asset.UrlVia(options.MirrorBaseUrl);
+        return new Download(asset.FileName, url, options.Paths.PathOf(asset), asset.Size, async (path, cancel) =>
+        {
+            string actual = await FileHash.Sha256Async(path, cancel);
+            return asset.Matches(actual) ? null :
+                $"checksum mismatch for {asset.FileName} from {url}: its sha256 is {actual} but the published one " +
+                $"{(asset.IsFullHash ? "is" : "starts with")} {asset.Sha256}; the download was deleted: rerun, or check {FetchOptions.MirrorVariable}";
+        });
+    }
+
+    static HttpClient NewClient(FetchOptions options)
+    {
+        var handler = options.Handler ?? new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout };
+        var http = new HttpClient(handler, disposeHandler: options.Handler is null) { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("ShiftBench/0.1");
+        return http;
+    }
+
+    /// <summary>
+    /// Downloads files that have no published checksum the same way as assets (part file, resume, retries,
+    /// stall timeout, lock), accepting each only when its Check passes. An unreachable host is one
+    /// ShiftBenchException naming the URL that failed and ending with `fix`. Offline mode is the caller's business.
+    /// </summary>
+    public static async Task DownloadAllAsync(IEnumerable<Download> files, FetchOptions options, string fix,
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var http = NewClient(options);
+        foreach (var file in files)
+        {
+            try
+            {
+                await DownloadAsync(http, file, options, progress, cancellationToken);
+            }
+            catch (HostUnreachableException e)
+            {
+                throw new ShiftBenchException($"cannot reach {e.Host} ({e.Message}) to download {file.Url} into {file.Destination}; {fix}");
+            }
+        }
+    }
+
+    static async Task DownloadAsync(HttpClient http, Download file, FetchOptions options,
         IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
-        string dest = options.Paths.PathOf(asset);
+        string dest = file.Destination;
         string part = dest + PartSuffix;
-        string url = asset.UrlVia(options.MirrorBaseUrl);
         Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
 
         using var held = await FileLock.AcquireAsync(dest + LockSuffix, options.LockPollInterval,
@@ -92,13 +138,13 @@ public static class AssetFetcher
         try
         {
             // Whoever held the lock before may have finished this very file.
-            if (File.Exists(dest) && asset.Matches(await FileHash.Sha256Async(dest, cancellationToken)))
+            if (File.Exists(dest) && await file.Check(dest, cancellationToken) is null)
             {
                 long size = new FileInfo(dest).Length;
-                progress?.Report(new ProgressUpdate(asset.FileName, size, size, Unit));
+                progress?.Report(new ProgressUpdate(file.Name, size, size, Unit));
                 return;
             }
-            await DownloadLockedAsync(http, asset, url, dest, part, options, progress, cancellationToken);
+            await DownloadLockedAsync(http, file, part, options, progress, cancellationToken);
         }
         finally
         {
@@ -108,15 +154,15 @@ public static class AssetFetcher
         }
     }
 
-    /// <summary>Tries (resuming) until the part file is whole, then verifies it and renames it into place.</summary>
-    static async Task DownloadLockedAsync(HttpClient http, AssetEntry asset, string url, string dest, string part,
+    /// <summary>Tries (resuming) until the part file is whole, then checks it and renames it into place.</summary>
+    static async Task DownloadLockedAsync(HttpClient http, Download file, string part,
         FetchOptions options, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                await TransferAsync(http, asset, url, part, options, progress, cancellationToken);
+                await TransferAsync(http, file, part, options, progress, cancellationToken);
                 break;
             }
             catch (RetryableDownloadException e)
@@ -125,28 +171,26 @@ public static class AssetFetcher
                 {
                     long kept = File.Exists(part) ? new FileInfo(part).Length : 0;
                     throw new ShiftBenchException(
-                        $"could not download {asset.FileName} from {url} after {attempt} tries: {e.Message}; " +
+                        $"could not download {file.Name} from {file.Url} after {attempt} tries: {e.Message}; " +
                         $"rerun to resume ({kept} bytes kept in {part})");
                 }
                 await Task.Delay(options.FirstRetryDelay * Math.Pow(2, attempt - 1), cancellationToken);
             }
         }
 
-        string actual = await FileHash.Sha256Async(part, cancellationToken);
-        if (!asset.Matches(actual))
+        if (await file.Check(part, cancellationToken) is { } problem)
         {
             File.Delete(part);
-            throw new ShiftBenchException(
-                $"checksum mismatch for {asset.FileName} from {url}: its sha256 is {actual} but the published one " +
-                $"{(asset.IsFullHash ? "is" : "starts with")} {asset.Sha256}; the download was deleted: rerun, or check {FetchOptions.MirrorVariable}");
+            throw new ShiftBenchException(problem);
         }
-        File.Move(part, dest, overwrite: true);
+        File.Move(part, file.Destination, overwrite: true);
     }
 
     /// <summary>One HTTP request: appends to the part file from where it ends, or starts it over.</summary>
-    static async Task TransferAsync(HttpClient http, AssetEntry asset, string url, string part, FetchOptions options,
+    static async Task TransferAsync(HttpClient http, Download file, string part, FetchOptions options,
         IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
+        string url = file.Url;
         long have = File.Exists(part) ? new FileInfo(part).Length : 0;
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (have > 0)
@@ -185,7 +229,7 @@ public static class AssetFetcher
                 throw new RetryableDownloadException($"HTTP {code} {response.ReasonPhrase}");
             if (!response.IsSuccessStatusCode)
                 throw new ShiftBenchException(
-                    $"{asset.FileName}: {url} answered HTTP {code} {response.ReasonPhrase}; check the address" +
+                    $"{file.Name}: {url} answered HTTP {code} {response.ReasonPhrase}; check the address" +
                     (options.MirrorBaseUrl is null ? "" : $" and {FetchOptions.MirrorVariable}"));
             if (response.StatusCode == HttpStatusCode.PartialContent)
             {
@@ -201,20 +245,20 @@ public static class AssetFetcher
             }
 
             long? length = response.Content.Headers.ContentLength;
-            long total = length is { } l ? have + l : asset.Size ?? 0;
-            FileStream file;
+            long total = length is { } l ? have + l : file.Size ?? 0;
+            FileStream stream;
             try
             {
-                file = new FileStream(part, have > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                stream = new FileStream(part, have > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
             }
             catch (IOException e) when (File.Exists(part))
             {
                 throw new RetryableDownloadException($"{part} is being written by another process ({e.Message})");
             }
-            await using var _ = file;
+            await using var _ = stream;
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             var buffer = new byte[1 << 16];
-            progress?.Report(new ProgressUpdate(asset.FileName, have, total, Unit));
+            progress?.Report(new ProgressUpdate(file.Name, have, total, Unit));
             while (true)
             {
                 stall.CancelAfter(options.StallTimeout);
@@ -232,9 +276,9 @@ public static class AssetFetcher
                     throw new RetryableDownloadException($"connection broken after {have} bytes ({e.Message})");
                 }
                 if (read == 0) break;
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 have += read;
-                progress?.Report(new ProgressUpdate(asset.FileName, have, total, Unit));
+                progress?.Report(new ProgressUpdate(file.Name, have, total, Unit));
             }
             if (length is not null && have != total)
                 throw new RetryableDownloadException($"connection ended after {have} of {total} bytes");

@@ -36,7 +36,7 @@ public static class ReportBuilder
 
         var datasets = new JsonObject();
         foreach (var run in runs.GroupBy(r => r.Dataset).Select(g => g.First()))
-            datasets[run.Dataset] = DatasetJson(DatasetView.FromRunJson(run.DatasetSection, dirs, resize));
+            datasets[run.Dataset] = IsPatches(run) ? PatchesJson(run) : DatasetJson(DatasetView.FromRunJson(run.DatasetSection, dirs, resize));
 
         var runArray = new JsonArray();
         int totalGrids = runs.Sum(r => r.Grids.Count), done = 0;
@@ -81,6 +81,22 @@ public static class ReportBuilder
         };
         if (view.CanvasImage is { } bg) json["canvasImage"] = ImageJson(bg);
         return json;
+    }
+
+    /// <summary>
+    /// A `patches` run holds the mean grid over several patches, so no single image stands behind a position:
+    /// the page shows the grids and says so instead of drawing an image (each patch's own run, in
+    /// RUN/patches/NAME/, is a dataset of the page with its images).
+    /// </summary>
+    static bool IsPatches(RunFolder run) =>
+        run.DatasetSection.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
+        && config.TryGetProperty("kind", out var kind) && kind.GetString() == Datasets.DatasetConfig.PatchesKind;
+
+    static JsonObject PatchesJson(RunFolder run)
+    {
+        int canvasSize = run.DatasetSection.GetProperty("config").TryGetProperty("canvas", out var canvas)
+            && canvas.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt32() : 224;
+        return new JsonObject { ["kind"] = Datasets.DatasetConfig.PatchesKind, ["canvasSize"] = canvasSize };
     }
 
     static JsonObject ImageJson(RgbaImage image) => new()

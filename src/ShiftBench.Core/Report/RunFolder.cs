@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ShiftBench.Output;
 
 namespace ShiftBench.Report;
 
@@ -37,7 +38,7 @@ public sealed class RunFolder
     {
         if (!Directory.Exists(root))
             throw new ShiftBenchException($"output folder '{root}' does not exist: pass the OUT folder a run wrote to");
-        return Directory.EnumerateFiles(root, "run.json", SearchOption.AllDirectories)
+        return Directory.EnumerateFiles(root, RunLayout.RunJson, SearchOption.AllDirectories)
             .Select(p => TryLoad(Path.GetDirectoryName(p)!))
             .OfType<RunFolder>()
             .OrderBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Variant, StringComparer.Ordinal)
@@ -47,7 +48,7 @@ public sealed class RunFolder
     /// <summary>Null for an incomplete run (still running or interrupted); throws for a malformed run.json.</summary>
     public static RunFolder? TryLoad(string dir)
     {
-        string jsonPath = Path.Combine(dir, "run.json");
+        string jsonPath = Path.Combine(dir, RunLayout.RunJson);
         JsonElement root;
         try
         {
@@ -58,7 +59,7 @@ public sealed class RunFolder
         {
             throw new ShiftBenchException($"{jsonPath}: not valid JSON ({e.Message}); rerun that run or delete the folder");
         }
-        if (!root.TryGetProperty("complete", out var complete) || complete.ValueKind != JsonValueKind.True)
+        if (!RunLayout.IsComplete(root))
             return null;
 
         string Str(JsonElement e, string name) =>
@@ -91,13 +92,13 @@ public sealed class RunFolder
         {
             if (layer == ClassLayer)
             {
-                string p = Path.Combine(dir, "class.csv");
+                string p = Path.Combine(dir, RunLayout.Csv(RunLayout.ClassStem));
                 if (File.Exists(p)) grids.Add(new GridFile(ClassLayer, null, p));
                 continue;
             }
             foreach (var (name, _, _) in anchors)
             {
-                string p = Path.Combine(dir, $"cos-{layer}-{name}.csv");
+                string p = Path.Combine(dir, RunLayout.Csv(RunLayout.CosineStem(layer, name)));
                 if (File.Exists(p)) grids.Add(new GridFile(layer, name, p));
             }
         }

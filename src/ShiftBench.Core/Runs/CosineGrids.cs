@@ -44,10 +44,15 @@ public static class CosineGrids
 /// <summary>Target-class softmax probability and top-1 class per position, from the stored logits.</summary>
 public static class ClassGrid
 {
-    public static (double[,] Probability, long[] Top1) Compute(string logitsPath, int rows, int cols, int targetClass)
+    /// <summary>How many best classes per position top5.npy holds.</summary>
+    public const int TopK = 5;
+
+    /// <summary>Target probability grid, top-1 class and the TopK best classes (best first) per position, y-major.</summary>
+    public static (double[,] Probability, long[] Top1, long[] TopK) Compute(string logitsPath, int rows, int cols, int targetClass)
     {
         var grids = new double[rows, cols];
         var top1 = new long[rows * cols];
+        var topK = new long[rows * cols * TopK];
         using var file = NpyRowFile.OpenRead(logitsPath);
         int classes = (int)file.Cols, chunk = 1024;
         var buffer = new float[chunk * classes];
@@ -59,12 +64,15 @@ public static class ClassGrid
             var logits = tensor(buffer, [chunk, classes])[..count];
             var probability = nn.functional.softmax(logits, 1)[.., targetClass].to(ScalarType.Float64).contiguous().data<double>().ToArray();
             var best = logits.argmax(1).contiguous().data<long>().ToArray();
+            var ranked = logits.topk(Math.Min(TopK, classes), 1).indexes.contiguous().data<long>().ToArray();
+            int k = Math.Min(TopK, classes);
             for (int i = 0; i < count; i++)
             {
                 grids[(start + i) / cols, (start + i) % cols] = probability[i];
                 top1[start + i] = best[i];
+                for (int j = 0; j < TopK; j++) topK[(start + i) * TopK + j] = j < k ? ranked[i * k + j] : -1;
             }
         }
-        return (grids, top1);
+        return (grids, top1, topK);
     }
 }

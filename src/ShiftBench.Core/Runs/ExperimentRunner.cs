@@ -18,9 +18,6 @@ namespace ShiftBench.Runs;
 /// </summary>
 public static class ExperimentRunner
 {
-    const string PartialFolder = ".partial";
-    const string ProgressFile = "progress.json";
-
     public static RunResult Run(RunRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
     {
         if (request.Dataset.Kind == DatasetConfig.PatchesKind)
@@ -36,37 +33,47 @@ public static class ExperimentRunner
         var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: FileHash.Sha256(s.Path))).ToList();
 
         string runDir = request.RunDirectory;
-        string partialDir = Path.Combine(runDir, PartialFolder);
+        string partialDir = Path.Combine(runDir, RunLayout.PartialFolder);
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
 
         // A complete run is skipped only if it computed the same features (fingerprint) and wrote the same anchors.
-        if (request.Resume && ReadRunJson(runDir) is { } previous && previous["complete"]?.GetValue<bool>() == true
+        if (request.Resume && RunLayout.ReadRunJson(runDir) is { } previous && RunLayout.IsComplete(previous)
             && previous["fingerprint"]?.GetValue<string>() == fingerprint
             && previous["anchors"]?.AsObject().Select(a => a.Key).SequenceEqual(anchors.Select(a => a.Name)) == true)
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
-        int done = request.Resume ? ReadProgress(partialDir, fingerprint) : 0;
-        if (done == 0 && Directory.Exists(partialDir)) Directory.Delete(partialDir, recursive: true);
-        Directory.CreateDirectory(partialDir);
-        File.Delete(Path.Combine(runDir, "run.json"));
+        if (request.MergeShards)
+            return MergeShards(request, dataset, anchors, layers, runDir, partialDir, fingerprint, weightsSha, sourceShas, total, timings);
 
+        // Weights are loaded (and refused if damaged) before the folder is touched.
         var load = Stopwatch.StartNew();
         using var model = ModelLoader.Load(entry, request.Weights, request.Device);
+
+        int positions = dataset.Count;
+        // A shard computes its block into its own folder (nothing another shard writes); a whole run uses .partial.
+        var (begin, end) = request.Shard?.Range(positions, request.BatchSize) ?? (0, positions);
+        string workDir = request.Shard is { } shard ? ShardedRun.ShardDirectory(runDir, shard) : partialDir;
+        int next = request.Resume ? ReadProgress(workDir, fingerprint, request.BatchSize) ?? begin : begin;
+        if (next == begin && Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
+        Directory.CreateDirectory(workDir);
+        RunLayout.MarkIncomplete(runDir);
+        if (request.Shard is not null) WriteRunArguments(workDir, request);
+
         // Taps only for stored layers; logits (fc) are the model output and always kept for class/top1.
         var tapped = entry.Taps.Where(t => layers.Contains(t.Name)).ToList();
         using var taps = new FeatureTaps(model, tapped);
         timings.LoadSeconds = load.Elapsed.TotalSeconds;
 
-        int positions = dataset.Count;
-        int stopAt = Math.Min(positions, request.MaxPositions ?? positions);
+        int stopAt = Math.Min(end, begin + (request.MaxPositions ?? positions));
+        double secondsBefore = request.Shard is null ? 0 : ShardedRun.ReadProgress(workDir)?.Seconds ?? 0;
         var files = new Dictionary<string, NpyRowFile>();
         int computedHere = 0;
         var loop = Stopwatch.StartNew();
         try
         {
-            progress?.Report(new ProgressUpdate(Describe(request), done, stopAt, "images"));
-            for (int start = done; start < stopAt; start += request.BatchSize)
+            progress?.Report(new ProgressUpdate(Describe(request), next - begin, stopAt - begin, "images"));
+            for (int start = next; start < stopAt; start += request.BatchSize)
             {
                 cancel.ThrowIfCancellationRequested();
                 int count = Math.Min(request.BatchSize, stopAt - start);
@@ -93,15 +100,15 @@ public static class ExperimentRunner
                     using (values)
                     {
                         if (!files.TryGetValue(layer, out var file))
-                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(partialDir, $"features-{layer}.npy"), positions, values.shape[1], keepExisting: done > 0);
-                        file.WriteRows(start, values.data<float>().ToArray());
+                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(workDir, RunLayout.FeaturesFile(layer)), end - begin, values.shape[1], keepExisting: next > begin);
+                        file.WriteRows(start - begin, values.data<float>().ToArray());
                     }
                 }
                 foreach (var file in files.Values) file.Flush();
-                WriteProgress(partialDir, fingerprint, start + count);
+                WriteProgress(workDir, fingerprint, start + count, end, request.BatchSize, secondsBefore + loop.Elapsed.TotalSeconds);
                 timings.WriteSeconds += phase.Elapsed.TotalSeconds;
                 computedHere += count;
-                progress?.Report(new ProgressUpdate(Describe(request), start + count, stopAt, "images"));
+                progress?.Report(new ProgressUpdate(Describe(request), start + count - begin, stopAt - begin, "images"));
             }
         }
         finally
@@ -110,8 +117,10 @@ public static class ExperimentRunner
         }
         double loopSeconds = loop.Elapsed.TotalSeconds;
         double imagesPerSecond = computedHere / Math.Max(loopSeconds, 1e-9);
-        if (stopAt < positions)
+        if (stopAt < positions || request.Shard is not null)
         {
+            // A shard is finished when its progress says so; `merge` makes the run whole.
+            if (request.Shard is not null && next == end) WriteProgress(workDir, fingerprint, end, end, request.BatchSize, secondsBefore);
             timings.TotalSeconds = total.Elapsed.TotalSeconds;
             return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings);
         }
@@ -140,6 +149,8 @@ public static class ExperimentRunner
         if (layers.Contains(ModelEntry.ClassLayer) && request.Dataset.TargetClass is null && request.Dataset.Kind != DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
         Anchors.Parse(request.AnchorSpecs, request.Dataset.Offsets(stride));
+        if ((request.Shard is not null || request.MergeShards) && request.Dataset.Kind == DatasetConfig.PatchesKind)
+            throw new ShiftBenchException($"dataset '{request.Dataset.Name}' is of kind patches, which is not sharded (--shard, merge): run it whole");
         return layers;
     }
 
@@ -184,27 +195,91 @@ public static class ExperimentRunner
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.ToJsonString())))[..16];
     }
 
-    static int ReadProgress(string partialDir, string fingerprint)
+    /// <summary>Where to go on from: the next position, when the progress file is this computation's (same fingerprint and batch size).</summary>
+    static int? ReadProgress(string workDir, string fingerprint, int batchSize) =>
+        ShardedRun.ReadProgress(workDir) is { } p && p.Fingerprint == fingerprint && (p.BatchSize == 0 || p.BatchSize == batchSize) ? p.Next : null;
+
+    static void WriteProgress(string workDir, string fingerprint, int next, int end, int batchSize, double seconds) =>
+        AtomicFile.WriteAllText(Path.Combine(workDir, RunLayout.ProgressFile), new JsonObject
+        {
+            [ShardedRun.ProgressFingerprint] = fingerprint, [ShardedRun.ProgressNext] = next, [ShardedRun.ProgressEnd] = end,
+            [ShardedRun.ProgressBatch] = batchSize, [ShardedRun.ProgressSeconds] = Math.Round(seconds, 3),
+        }.ToJsonString());
+
+    /// <summary>The `run` arguments that made a shard, so `shiftbench merge RUN_DIR` can rebuild the same request.</summary>
+    static void WriteRunArguments(string shardDir, RunRequest request)
     {
-        string path = Path.Combine(partialDir, ProgressFile);
-        if (!File.Exists(path)) return 0;
-        var node = JsonNode.Parse(File.ReadAllText(path));
-        return node?["fingerprint"]?.GetValue<string>() == fingerprint ? node["done"]?.GetValue<int>() ?? 0 : 0;
+        if (request.RunArguments.Count > 0)
+            AtomicFile.WriteAllText(Path.Combine(shardDir, RunLayout.RunArgumentsFile),
+                new JsonArray([.. request.RunArguments.Select(a => JsonValue.Create(a))]).ToJsonString());
     }
 
-    static void WriteProgress(string partialDir, string fingerprint, int done) =>
-        AtomicFile.WriteAllText(Path.Combine(partialDir, ProgressFile), new JsonObject { ["fingerprint"] = fingerprint, ["done"] = done }.ToJsonString());
-
-    public static JsonNode? ReadRunJson(string runDir)
+    /// <summary>
+    /// `merge`: checks that every shard of the run is complete and was computed by this very request (fingerprint
+    /// and batch size), copies their rows in order into the whole run's feature files, then writes grids, metrics
+    /// and run.json exactly as an unsharded run does. Refuses, listing every problem, before writing anything.
+    /// </summary>
+    static RunResult MergeShards(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
+        string runDir, string partialDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sourceShas,
+        Stopwatch total, RunTimings timings)
     {
-        string path = Path.Combine(runDir, "run.json");
-        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
-        catch (JsonException) { return null; }
+        var present = ShardedRun.Present(runDir);
+        if (present.Count == 0)
+            throw new ShiftBenchException($"{runDir} has no shards to merge (no {RunLayout.PartialFolder}/shard-K-of-N folders): run `shiftbench run ... --shard K/N` first");
+        var counts = present.Select(s => s.Count).Distinct().ToList();
+        if (counts.Count > 1)
+            throw new ShiftBenchException($"{runDir} holds shards of different splits ({string.Join(", ", counts.Select(n => $"of {n}"))}): delete the {RunLayout.PartialFolder}/shard-*-of-N folders of the split you do not want");
+        int shardCount = counts[0], positions = dataset.Count;
+        var problems = new List<string>();
+        var shards = Enumerable.Range(0, shardCount).Select(k => new ShardSpec(k, shardCount)).ToList();
+        double seconds = 0;
+        foreach (var shard in shards)
+        {
+            var (begin, end) = shard.Range(positions, request.BatchSize);
+            var p = ShardedRun.ReadProgress(ShardedRun.ShardDirectory(runDir, shard));
+            if (p is null) { problems.Add($"shard {shard} is missing"); continue; }
+            if (p.Fingerprint != fingerprint) { problems.Add($"shard {shard} was made by another computation (fingerprint {p.Fingerprint}, this run {fingerprint})"); continue; }
+            if (p.BatchSize != request.BatchSize) { problems.Add($"shard {shard} used batch size {p.BatchSize}, this run {request.BatchSize}"); continue; }
+            if (p.Next < end) problems.Add($"shard {shard} is incomplete ({p.Next - begin} of {end - begin} positions)");
+            seconds += p.Seconds;
+        }
+        if (problems.Count > 0)
+            throw new ShiftBenchException($"cannot merge {runDir}: {string.Join("; ", problems)}; run the missing shards (same options, --shard K/{shardCount}) and merge again");
+
+        var grids = Stopwatch.StartNew();
+        var rowFiles = shards.Select(s => ShardedRun.ShardDirectory(runDir, s)).ToList();
+        var stored = rowFiles.SelectMany(d => Directory.EnumerateFiles(d, "features-*.npy")).Select(Path.GetFileName).OfType<string>().Distinct().ToList();
+        foreach (var name in stored)
+        {
+            long cols = -1;
+            foreach (var dir in rowFiles.Where(d => File.Exists(Path.Combine(d, name))))
+                using (var f = NpyRowFile.OpenRead(Path.Combine(dir, name))) cols = f.Cols;
+            using var whole = NpyRowFile.OpenOrCreate(Path.Combine(partialDir, name), positions, cols, keepExisting: false);
+            foreach (var (shard, dir) in shards.Zip(rowFiles))
+            {
+                var (begin, end) = shard.Range(positions, request.BatchSize);
+                if (begin == end) continue;
+                using var part = NpyRowFile.OpenRead(Path.Combine(dir, name));
+                var buffer = new float[(end - begin) * cols];
+                part.ReadRows(0, buffer);
+                whole.WriteRows(begin, buffer);
+            }
+            whole.Flush();
+        }
+        WriteResults(request, dataset, anchors, layers, runDir, partialDir);
+        Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+        timings.GridSeconds = grids.Elapsed.TotalSeconds;
+        timings.TotalSeconds = total.Elapsed.TotalSeconds;
+        double imagesPerSecond = positions / Math.Max(seconds, 1e-9);
+        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, shardCount);
+        Directory.Delete(partialDir, recursive: true);
+        return new RunResult(runDir, true, false, positions, 0, imagesPerSecond, timings);
     }
 
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir)
     {
-        string Partial(string layer) => Path.Combine(partialDir, $"features-{layer}.npy");
+        string Partial(string layer) => Path.Combine(partialDir, RunLayout.FeaturesFile(layer));
         string title(string layer, string what) => $"{request.Model.Model} ({request.Model.VariantName}) {layer} {what} - {request.Dataset.Name}";
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
@@ -212,29 +287,31 @@ public static class ExperimentRunner
             var grids = CosineGrids.Compute(Partial(layer), dataset.Rows, dataset.Cols, anchors);
             for (int a = 0; a < anchors.Count; a++)
             {
-                string stem = Path.Combine(runDir, $"cos-{layer}-{anchors[a].Name}");
-                GridCsv.Write(stem + ".csv", grids[a], dataset.Offsets);
+                string stem = Path.Combine(runDir, RunLayout.CosineStem(layer, anchors[a].Name));
+                GridCsv.Write(RunLayout.Csv(stem), grids[a], dataset.Offsets);
                 double vmin = request.Vmin ?? grids[a].Cast<double>().Min();
-                AtomicFile.Write(stem + ".png", tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
+                AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
             }
         }
 
         if (layers.Contains(ModelEntry.ClassLayer))
         {
-            var (probability, top1) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
-            GridCsv.Write(Path.Combine(runDir, "class.csv"), probability, dataset.Offsets);
+            var (probability, top1, topK) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
+            string classStem = Path.Combine(runDir, RunLayout.ClassStem);
+            GridCsv.Write(RunLayout.Csv(classStem), probability, dataset.Offsets);
             double vmin = request.Vmin ?? probability.Cast<double>().Min();
-            AtomicFile.Write(Path.Combine(runDir, "class.png"), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
-            AtomicFile.Write(Path.Combine(runDir, "top1.npy"), tmp => Npy.Write(tmp, top1, top1.LongLength));
+            AtomicFile.Write(RunLayout.Png(classStem), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Top1), tmp => Npy.Write(tmp, top1, top1.LongLength));
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Top5), tmp => Npy.Write(tmp, topK, top1.LongLength, ClassGrid.TopK));
         }
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
-            File.Move(Partial(layer), Path.Combine(runDir, $"features-{layer}.npy"), overwrite: true);
+            File.Move(Partial(layer), Path.Combine(runDir, RunLayout.FeaturesFile(layer)), overwrite: true);
     }
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
         string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
-        double imagesPerSecond, RunTimings timings)
+        double imagesPerSecond, RunTimings timings, int shards = 1)
     {
         var config = ConfigJson(request.Dataset);
         var json = new JsonObject
@@ -268,12 +345,13 @@ public static class ExperimentRunner
                 ["torch_threads"] = get_num_threads(),
             },
             ["images_per_second"] = Math.Round(imagesPerSecond, 3),
+            ["shards"] = shards,
             ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
             ["fingerprint"] = fingerprint,
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
             ["complete"] = true,
         };
-        WriteRunJson(runDir, json);
+        RunLayout.WriteRunJson(runDir, json);
     }
 
     static readonly JsonSerializerOptions SnakeCase = new()
@@ -284,7 +362,4 @@ public static class ExperimentRunner
 
     /// <summary>A dataset config as run.json records it (the YAML's field names).</summary>
     internal static JsonNode? ConfigJson(DatasetConfig config) => JsonSerializer.SerializeToNode(config, SnakeCase);
-
-    internal static void WriteRunJson(string runDir, JsonObject json) =>
-        AtomicFile.WriteAllText(Path.Combine(runDir, "run.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 }

@@ -22,28 +22,28 @@ public static class MultiPatchRunner
 
         string runDir = request.RunDirectory;
         Directory.CreateDirectory(runDir);
-        File.Delete(Path.Combine(runDir, "run.json"));
+        RunLayout.MarkIncomplete(runDir);
         var results = patches.Select(patch => ExperimentRunner.Run(request with
         {
             Dataset = patch,
-            RunDirectoryOverride = Path.Combine(runDir, "patches", patch.Name),
+            RunDirectoryOverride = Path.Combine(runDir, RunLayout.PatchesFolder, patch.Name),
         }, progress, cancel)).ToList();
 
-        var first = ExperimentRunner.ReadRunJson(results[0].RunDirectory)!;
+        var first = RunLayout.ReadRunJson(results[0].RunDirectory)!;
         int stride = first["grid"]!["stride"]!.GetValue<int>();
         var grids = layers.Where(l => l != ModelEntry.ClassLayer)
-            .SelectMany(l => first["anchors"]!.AsObject().Select(a => $"cos-{l}-{a.Key}"))
-            .Concat(layers.Contains(ModelEntry.ClassLayer) ? ["class"] : []);
+            .SelectMany(l => first["anchors"]!.AsObject().Select(a => RunLayout.CosineStem(l, a.Key)))
+            .Concat(layers.Contains(ModelEntry.ClassLayer) ? [RunLayout.ClassStem] : []);
         foreach (var stem in grids)
         {
-            var perPatch = results.Select(r => GridCsv.Read(Path.Combine(r.RunDirectory, stem + ".csv"))).ToList();
+            var perPatch = results.Select(r => GridCsv.Read(Path.Combine(r.RunDirectory, RunLayout.Csv(stem)))).ToList();
             var offsets = perPatch[0].Offsets;
             var (mean, std) = MeanAndStd(perPatch.Select(p => p.Grid).ToList());
             string title = $"{request.Model.Model} ({request.Model.VariantName}) {stem} - {request.Dataset.Name}, mean of {patches.Count} patches";
-            GridCsv.Write(Path.Combine(runDir, stem + ".csv"), mean, offsets);
-            GridCsv.Write(Path.Combine(runDir, stem + "-std.csv"), std, offsets);
-            AtomicFile.Write(Path.Combine(runDir, stem + ".png"), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));
-            AtomicFile.Write(Path.Combine(runDir, stem + "-std.png"), tmp => Heatmap.SavePng(tmp, std, stride, 0, Math.Max(Max(std), 1e-12), "std of " + title));
+            GridCsv.Write(Path.Combine(runDir, RunLayout.Csv(stem)), mean, offsets);
+            GridCsv.Write(Path.Combine(runDir, RunLayout.Csv(stem + RunLayout.StdSuffix)), std, offsets);
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Png(stem)), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));
+            AtomicFile.Write(Path.Combine(runDir, RunLayout.Png(stem + RunLayout.StdSuffix)), tmp => Heatmap.SavePng(tmp, std, stride, 0, Math.Max(Max(std), 1e-12), "std of " + title));
         }
 
         // run.json: the first patch's record, naming the patches dataset and its patches.
@@ -55,12 +55,12 @@ public static class MultiPatchRunner
             ["config_path"] = request.Dataset.ConfigPath,
             ["target_class"] = request.Dataset.TargetClass,
             ["config"] = ExperimentRunner.ConfigJson(request.Dataset),
-            ["sources"] = new JsonArray([.. results.Select(r => ExperimentRunner.ReadRunJson(r.RunDirectory)!["dataset"]!["sources"]![0]!.DeepClone())]),
+            ["sources"] = new JsonArray([.. results.Select(r => RunLayout.ReadRunJson(r.RunDirectory)!["dataset"]!["sources"]![0]!.DeepClone())]),
         };
         json["patches"] = new JsonArray([.. patches.Select(p => JsonValue.Create(p.Name))]);
         json["images_per_second"] = Math.Round(results.Average(r => r.ImagesPerSecond), 3);
         json["complete"] = true;
-        ExperimentRunner.WriteRunJson(runDir, json);
+        RunLayout.WriteRunJson(runDir, json);
         return new RunResult(runDir, true, results.All(r => r.Skipped), results.Sum(r => r.Positions), results.Sum(r => r.PositionsComputed),
             json["images_per_second"]!.GetValue<double>(), new RunTimings { TotalSeconds = results.Sum(r => r.Timings.TotalSeconds) });
     }

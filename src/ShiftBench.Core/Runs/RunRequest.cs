@@ -36,10 +36,17 @@ public sealed record RunRequest
     /// <summary>Stop after this many positions (benchmarks only); the run is then not complete.</summary>
     public int? MaxPositions { get; init; }
 
+    /// <summary>Compute only this shard's block of positions into RUN/.partial/shard-K-of-N/ (see <see cref="ShardSpec"/>).</summary>
+    public ShardSpec? Shard { get; init; }
+    /// <summary>Assemble the shards of the run folder into the whole run instead of computing.</summary>
+    public bool MergeShards { get; init; }
+    /// <summary>The `run` arguments equivalent to this request (kept beside each shard for `merge RUN_DIR`).</summary>
+    public IReadOnlyList<string> RunArguments { get; init; } = [];
+
     /// <summary>Set for the per-patch runs of a `patches` dataset, which live inside the parent run.</summary>
     public string? RunDirectoryOverride { get; init; }
 
-    public string RunDirectory => RunDirectoryOverride ?? System.IO.Path.Combine(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
+    public string RunDirectory => RunDirectoryOverride ?? Output.RunLayout.RunDirectory(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,

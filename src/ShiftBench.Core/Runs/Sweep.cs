@@ -26,6 +26,14 @@ public sealed class SweepSpec
     /// <summary>null: the published files in the weights folder; `deterministic`: synthetic weights.</summary>
     public string? Weights { get; set; }
     public int? BatchSize { get; set; }
+    /// <summary>#SBATCH options for `sweep --slurm`.</summary>
+    public SlurmOptions? Slurm { get; set; }
+    /// <summary>CI gates over the runs' metrics (see <see cref="Gate"/>); a failed gate fails the sweep.</summary>
+    public List<string> Gates { get; set; } = [];
+
+    /// <summary>The gates, parsed and checked by <see cref="Load"/>.</summary>
+    [YamlIgnore]
+    public IReadOnlyList<Gate> ParsedGates { get; private set; } = [];
 
     /// <summary>The variant names for one model: `both` and `all` expanded, duplicates dropped.</summary>
     public IReadOnlyList<string> VariantsOf(string model) => ModelRegistry.ParseVariants(string.Join(',', Variants), model);
@@ -39,7 +47,7 @@ public sealed class SweepSpec
         catch (FileNotFoundException) { throw new ShiftBenchException($"sweep file {path} does not exist"); }
         catch (YamlException e)
         {
-            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size)");
+            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, gates, slurm)");
         }
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
@@ -59,18 +67,34 @@ public sealed class SweepSpec
             foreach (var variant in variants.Where(v => !has.Contains(v)))
                 throw new ShiftBenchException($"{path}: model {model} has no {variant} weights (variants); it has {string.Join(", ", has)}");
         }
+        var datasetNames = Sweep.Cells(spec).Select(c => c.DatasetName).Distinct().ToList();
+        var allVariants = spec.Models.SelectMany(spec.VariantsOf).Distinct().ToList();
+        spec.ParsedGates = [.. spec.Gates.Select(g => Gate.Parse(g, spec.Models, datasetNames, allVariants, $"{path}: gates"))];
         return spec;
     }
 }
 
-/// <summary>One run of a sweep (OutRoot/Dataset/Model/Variant, the documented run folder).</summary>
-public sealed record SweepCell(string Model, string Variant, string Dataset, int Stride, string OutRoot, SweepSpec Spec)
+/// <summary>
+/// One run of a sweep. Dataset is as the sweep file names it (a name or a YAML path); Config is that dataset
+/// resolved, or null with ConfigError when it cannot be (the cell then fails alone). The run folder is named by
+/// the config's own name, exactly as `run` names it.
+/// </summary>
+public sealed record SweepCell(string Model, string Variant, string Dataset, DatasetConfig? Config, string? ConfigError,
+    int Stride, string OutRoot, SweepSpec Spec)
 {
-    public string Name => $"{Model}/{Variant}/{Dataset}/stride-{Stride}";
-    public string RunDirectory => Path.Combine(OutRoot, Dataset, Model, Variant);
+    public string DatasetName => Config?.Name ?? Dataset;
+    public string Name => $"{Model}/{Variant}/{DatasetName}/stride-{Stride}";
+    public string RunDirectory => RunLayout.RunDirectory(OutRoot, DatasetName, Model, Variant);
 }
 
 public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
+
+/// <summary>The summary files a sweep writes in its `out` folder.</summary>
+public static class SweepFiles
+{
+    public const string SummaryCsv = "sweep-summary.csv";
+    public const string SummaryMarkdown = "sweep-summary.md";
+}
 
 /// <summary>
 /// Runs the cells one after another: complete runs are skipped, a failed cell is recorded and the
@@ -78,13 +102,22 @@ public sealed record SweepOutcome(SweepCell Cell, string Status, string? Error);
 /// </summary>
 public static class Sweep
 {
-    public static IReadOnlyList<SweepCell> Cells(SweepSpec spec) =>
-        (from model in spec.Models.Distinct()
-         from variant in spec.VariantsOf(model)
-         from dataset in spec.Datasets.Distinct()
-         from stride in spec.Strides.Distinct()
-         select new SweepCell(model, variant, dataset, stride,
-             spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out, spec)).ToList();
+    static string OutRootFor(SweepSpec spec, int stride) =>
+        spec.Strides.Distinct().Count() > 1 ? Path.Combine(spec.Out, $"stride-{stride}") : spec.Out;
+
+    public static IReadOnlyList<SweepCell> Cells(SweepSpec spec)
+    {
+        var datasets = spec.Datasets.Distinct().Select(d =>
+        {
+            try { return (Text: d, Config: DatasetCatalog.Resolve(d), Error: (string?)null); }
+            catch (ShiftBenchException e) { return (Text: d, Config: (DatasetConfig?)null, Error: e.Message); }
+        }).ToList();
+        return (from model in spec.Models.Distinct()
+                from variant in spec.VariantsOf(model)
+                from dataset in datasets
+                from stride in spec.Strides.Distinct()
+                select new SweepCell(model, variant, dataset.Text, dataset.Config, dataset.Error, stride, OutRootFor(spec, stride), spec)).ToList();
+    }
 
     /// <summary>
     /// True when the cell's folder holds a complete run made with this cell's settings: model, variant,
@@ -93,12 +126,11 @@ public static class Sweep
     /// </summary>
     public static bool IsComplete(SweepCell cell)
     {
-        var run = ExperimentRunner.ReadRunJson(cell.RunDirectory);
-        if (run is null) return false;
+        var run = RunLayout.ReadRunJson(cell.RunDirectory);
+        if (!RunLayout.IsComplete(run)) return false;
         try
         {
-            if (run["complete"]?.GetValue<bool>() != true) return false;
-            if (run["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
+            if (run!["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
             if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
             bool sameWeights = cell.Spec.Weights switch
@@ -156,13 +188,29 @@ public static class Sweep
                 outcomes.Add(new SweepOutcome(cell, "failed", e.Message.Split('\n')[0]));
             }
         }
-        WriteSummary(spec.Out, outcomes);
+        WriteSummary(spec.Out, outcomes, EvaluateGates(spec));
         return outcomes;
     }
+
+    /// <summary>Every gate of the sweep file in every model x dataset x stride of the sweep, from the runs' summaries.</summary>
+    public static IReadOnlyList<GateResult> EvaluateGates(SweepSpec spec)
+    {
+        var scopes = Cells(spec).Select(c => (c.Model, c.DatasetName, c.Stride)).Distinct().ToList();
+        return [.. spec.ParsedGates.SelectMany(g => g.Evaluate(scopes,
+            (model, dataset, stride, variant) => Comparison.Summary(RunLayout.RunDirectory(OutRootFor(spec, stride), dataset, model, variant))))];
+    }
+
+    /// <summary>JUnit test cases: one per cell (failed when the cell failed) and one per gate and scope.</summary>
+    public static IReadOnlyList<JUnitCase> JUnitCases(IReadOnlyList<SweepOutcome> outcomes, IReadOnlyList<GateResult> gates) =>
+    [
+        .. outcomes.Select(o => new JUnitCase("shiftbench.sweep.cells", o.Cell.Name, o.Status == "failed" ? o.Error ?? "failed" : null, o.Status)),
+        .. gates.Select(g => new JUnitCase("shiftbench.sweep.gates", g.Name, g.Passed ? null : g.Detail, g.Detail)),
+    ];
 
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
+        var dataset = cell.Config ?? throw new ShiftBenchException(cell.ConfigError ?? $"dataset '{cell.Dataset}' cannot be read");
         var entry = ModelRegistry.Find(cell.Model, cell.Variant);
         var weights = cell.Spec.Weights switch
         {
@@ -172,20 +220,20 @@ public static class Sweep
         };
         ExperimentRunner.Run(new RunRequest
         {
-            Model = entry, Dataset = DatasetCatalog.Resolve(cell.Dataset), DataDir = dataDir, Weights = weights,
+            Model = entry, Dataset = dataset, DataDir = dataDir, Weights = weights,
             Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
             CommandLine = $"shiftbench sweep ({cell.Name})",
         }, progress, cancel);
     }
 
-    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency"];
+    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
 
     /// <summary>
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
     /// row with empty metrics for a cell that failed or has no complete run; `error` says why a cell failed.
     /// </summary>
-    static void WriteSummary(string outDir, IReadOnlyList<SweepOutcome> outcomes)
+    static void WriteSummary(string outDir, IReadOnlyList<SweepOutcome> outcomes, IReadOnlyList<GateResult> gates)
     {
         Directory.CreateDirectory(outDir);
         var csv = new StringBuilder("model,variant,dataset,stride,status,layer," + string.Join(',', Columns) + ",error\n");
@@ -194,12 +242,12 @@ public static class Sweep
         foreach (var o in outcomes)
         {
             var c = o.Cell;
-            string head = $"{CsvField(c.Model)},{CsvField(c.Variant)},{CsvField(c.Dataset)},{c.Stride},{o.Status}";
+            string head = $"{CsvField(c.Model)},{CsvField(c.Variant)},{CsvField(c.DatasetName)},{c.Stride},{o.Status}";
             var summary = o.Status == "failed" ? null : Comparison.Summary(c.RunDirectory);
             if (summary is null)
             {
                 csv.Append(head).Append(",,").Append(new string(',', Columns.Length - 1)).Append(',').Append(CsvField(o.Error ?? "")).Append('\n');
-                md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
+                md.Append($"| {c.Model} | {c.Variant} | {c.DatasetName} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
                 continue;
             }
             foreach (var layer in RunSummary.Rows(summary).GroupBy(r => r.Layer))
@@ -207,11 +255,17 @@ public static class Sweep
                 var values = layer.ToDictionary(r => r.Metric, r => r.Value);
                 var cells = Columns.Select(m => values.TryGetValue(m, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "").ToList();
                 csv.Append(head).Append(',').Append(CsvField(layer.Key)).Append(',').Append(string.Join(',', cells)).Append(",\n");
-                md.Append($"| {c.Model} | {c.Variant} | {c.Dataset} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
+                md.Append($"| {c.Model} | {c.Variant} | {c.DatasetName} | {c.Stride} | {o.Status} | {layer.Key} | ").Append(string.Join(" | ", cells)).Append(" |\n");
             }
         }
-        AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.csv"), csv.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "sweep-summary.md"), md.ToString());
+        if (gates.Count > 0)
+        {
+            md.Append("\n| gate | scope | result | values |\n| --- | --- | --- | --- |\n");
+            foreach (var g in gates)
+                md.Append($"| `{g.Gate.Replace("|", "/")}` | {g.Scope} | {(g.Passed ? "pass" : "**FAIL**")} | {g.Detail.Replace("|", "/")} |\n");
+        }
+        AtomicFile.WriteAllText(Path.Combine(outDir, SweepFiles.SummaryCsv), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, SweepFiles.SummaryMarkdown), md.ToString());
     }
 
     /// <summary>RFC 4180 quoting for free text (error messages, file-named datasets).</summary>

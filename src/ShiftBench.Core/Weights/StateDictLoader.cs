@@ -12,7 +12,8 @@ public static class StateDictLoader
     /// <summary>
     /// Copies every entry of <paramref name="stateDict"/> into the parameter or buffer of the same name,
     /// keeping the module's dtype and device. Throws one <see cref="ShiftBenchException"/> listing all
-    /// missing keys, unexpected keys and shape mismatches, and then changes nothing.
+    /// missing keys, unexpected keys and shape mismatches, or every tensor holding NaN or infinite values,
+    /// and then changes nothing.
     /// </summary>
     /// <param name="sourceName">The file the state dict came from, for the message.</param>
     /// <param name="modelName">The model, for the message, e.g. "resnet50 (antialiased)"; the module's name if null.</param>
@@ -37,6 +38,16 @@ public static class StateDictLoader
                 $"{sourceName} does not fit {modelName ?? module.GetName()}: {string.Join("; ", parts)}; " +
                 "use the weight file made for this model");
         }
+
+        // A damaged file with NaN or infinite values would otherwise run to the end and fail in the figures.
+        var nonFinite = stateDict
+            .Where(e => e.Value.is_floating_point() && !isfinite(e.Value).all().item<bool>())
+            .Select(e => $"{e.Key} ({isnan(e.Value).sum().item<long>()} NaN, {isinf(e.Value).sum().item<long>()} infinite of {e.Value.numel()})")
+            .ToList();
+        if (nonFinite.Count > 0)
+            throw new ShiftBenchException(
+                $"{sourceName} holds non-finite values in {Count(nonFinite.Count, "tensor")}: {Summarise(nonFinite)}; " +
+                "the file is damaged: download or export it again");
 
         using var _ = no_grad();
         foreach (var (name, target) in targets)

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ShiftBench.Output;
+
+/// <summary>
+/// The run folder (README "Output layout"): where a run lives, the name of every file in it, and what makes
+/// it complete. The one owner of these facts: writers (runs, summaries) and readers (report, compare, sweep)
+/// all ask here, so a file name or the completeness rule cannot drift between them.
+/// </summary>
+public static class RunLayout
+{
+    public const string RunJson = "run.json";
+    public const string SummaryJson = "summary.json";
+    public const string SummaryCsv = "summary.csv";
+    public const string ClassStem = "class";
+    public const string Top1 = "top1.npy";
+    /// <summary>int64 [positions, 5]: the five best classes per position, best first.</summary>
+    public const string Top5 = "top5.npy";
+    /// <summary>Unfinished state (row files, progress.json) of a run that has not completed.</summary>
+    public const string PartialFolder = ".partial";
+    public const string ProgressFile = "progress.json";
+    /// <summary>In a shard's folder: the `run` arguments that made it (for `shiftbench merge RUN_DIR`).</summary>
+    public const string RunArgumentsFile = "args.json";
+    /// <summary>Per-patch runs of a `patches` dataset live in RUN/patches/NAME/.</summary>
+    public const string PatchesFolder = "patches";
+    /// <summary>Suffix of the per-position standard deviation grids of a `patches` run.</summary>
+    public const string StdSuffix = "-std";
+
+    /// <summary>OUT/&lt;dataset name&gt;/&lt;model&gt;/&lt;variant&gt;: the dataset's config name, never its file path.</summary>
+    public static string RunDirectory(string outRoot, string datasetName, string model, string variant) =>
+        Path.Combine(outRoot, datasetName, model, variant);
+
+    /// <summary>The variants with a complete run of this model on this dataset below outRoot, sorted.</summary>
+    public static IReadOnlyList<string> CompleteVariants(string outRoot, string datasetName, string model)
+    {
+        string modelDir = Path.Combine(outRoot, datasetName, model);
+        return Directory.Exists(modelDir)
+            ? [.. Directory.EnumerateDirectories(modelDir).Where(IsComplete).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+    }
+
+    public static string FeaturesFile(string layer) => $"features-{layer}.npy";
+
+    /// <summary>cos-LAYER-ANCHOR (add .csv or .png).</summary>
+    public static string CosineStem(string layer, string anchor) => $"cos-{layer}-{anchor}";
+
+    public static string Csv(string stem) => stem + ".csv";
+    public static string Png(string stem) => stem + ".png";
+
+    /// <summary>run.json as a JSON tree; null when absent or not valid JSON (an interrupted or foreign folder).</summary>
+    public static JsonNode? ReadRunJson(string runDir)
+    {
+        string path = Path.Combine(runDir, RunJson);
+        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>A run is complete when run.json (written last) says "complete": true.</summary>
+    public static bool IsComplete(JsonNode? runJson) =>
+        runJson?["complete"] is JsonValue v && v.TryGetValue(out bool complete) && complete;
+
+    public static bool IsComplete(JsonElement runJson) =>
+        runJson.ValueKind == JsonValueKind.Object && runJson.TryGetProperty("complete", out var v) && v.ValueKind == JsonValueKind.True;
+
+    public static bool IsComplete(string runDir) => IsComplete(ReadRunJson(runDir));
+
+    /// <summary>run.json is written whole (temporary file, then rename), and only once every other file is in place.</summary>
+    public static void WriteRunJson(string runDir, JsonObject json) =>
+        AtomicFile.WriteAllText(Path.Combine(runDir, RunJson), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Called when a run (re)starts: the folder stops claiming to be complete before any file changes.</summary>
+    public static void MarkIncomplete(string runDir) => File.Delete(Path.Combine(runDir, RunJson));
+}

@@ -1,0 +1,71 @@
+using ShiftBench.Assets;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+
+namespace ShiftBench.Runs;
+
+/// <summary>The option values of `run` (and of commands that run the same way, such as `reproduce`), unparsed.</summary>
+public sealed record RunChoices
+{
+    public required string Model { get; init; }
+    public required string Dataset { get; init; }
+    /// <summary>torchvision, antialiased or both.</summary>
+    public string Variant { get; init; } = "both";
+    /// <summary>Empty = every layer of the model.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
+    /// <summary>Empty = the study's anchors tl, tr, c, bl, br.</summary>
+    public IReadOnlyList<string> Anchors { get; init; } = [];
+    public int? Stride { get; init; }
+    public int? BatchSize { get; init; }
+    /// <summary>A weights file for one variant, `deterministic`, or null for the published files.</summary>
+    public string? Weights { get; init; }
+    public string? WeightsDir { get; init; }
+    public string? DataDir { get; init; }
+    public string Out { get; init; } = "out";
+    public string Device { get; init; } = "cpu";
+    public bool Resume { get; init; }
+    public double? Vmin { get; init; }
+    public string CommandLine { get; init; } = "";
+}
+
+/// <summary>Turns RunChoices into one RunRequest per variant: the single place where options become runs.</summary>
+public static class RunRequestBuilder
+{
+    public static IReadOnlyList<RunRequest> Build(RunChoices choices)
+    {
+        var variants = AssetManifest.ParseVariants(choices.Variant, ModelRegistry.FindArchitecture(choices.Model).Name);
+        bool synthetic = choices.Weights == WeightsSource.DeterministicName;
+        if (choices.Weights is not null && variants.Count > 1 && !synthetic)
+            throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
+        var dataset = DatasetCatalog.Resolve(choices.Dataset);
+        var paths = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir);
+        var device = ComputeDevice.Resolve(choices.Device);
+        var anchors = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named;
+        return variants.Select(variant =>
+        {
+            var entry = ModelRegistry.Find(choices.Model, variant);
+            var weights = synthetic ? WeightsSource.Deterministic()
+                : WeightsSource.File(choices.Weights ?? Path.Combine(paths.WeightsDir, entry.FileName));
+            return new RunRequest
+            {
+                Model = entry, Dataset = dataset, DataDir = paths.DataDir,
+                Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
+                Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
+                Device = device, Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+            };
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The published weights and study images the runs need: an explicit --weights file (or synthetic
+    /// weights) and user-made source images are left alone.
+    /// </summary>
+    public static IReadOnlyList<AssetEntry> NeededAssets(RunChoices choices, IReadOnlyList<RunRequest> requests)
+    {
+        bool publishedWeights = choices.Weights is null;
+        var variants = requests.Select(r => r.Model.VariantName).ToList();
+        return AssetManifest.BuiltIn.Select(
+            publishedWeights ? requests[0].Model.Model : null, publishedWeights ? variants : null,
+            requests[0].Dataset.SourceFiles);
+    }
+}
