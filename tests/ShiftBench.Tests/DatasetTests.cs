@@ -59,12 +59,41 @@ public class DatasetTests
     }
 
     [Test]
-    public void ResizeIsBilinearWithHalfPixelCentresAndRounding()
+    public void BilinearResizeHasHalfPixelCentresAndRounding()
     {
         // 1x2 -> 1x4, half-pixel centres: source x = (i + 0.5) / 2 - 0.5 = -0.25 (clamped), 0.25, 0.75, 1.25 (clamped)
         using var src = tensor(new float[] { 0, 10 }, [1, 1, 2]);
-        using var resized = SourceImage.Resize8Bit(src, 1, 4);
+        using var resized = SourceImage.Resize8Bit(src, 1, 4, DatasetConfig.BilinearResizeMethod);
         Assert.That(resized.data<float>().ToArray(), Is.EqualTo(new float[] { 0, 2 /* 2.5 rounds half to even */, 8, 10 }));
+    }
+
+    [Test]
+    public void OpenCvResizeUsesFixedPointWeights()
+    {
+        // The same 1x2 -> 1x4 in OpenCV's arithmetic: weights 0.25/0.75 scaled by 2^11, the vertical pass's
+        // (x >> 4) * 2048 >> 16 and the final (+2) >> 2 give 10 * 0.25 = 2.5 -> 3 (half up, not to even).
+        using var src = tensor(new float[] { 0, 10 }, [1, 1, 2]);
+        using var resized = SourceImage.Resize8Bit(src, 1, 4, DatasetConfig.OpenCvResizeMethod);
+        Assert.That(resized.data<float>().ToArray(), Is.EqualTo(new float[] { 0, 3, 8, 10 }));
+    }
+
+    [TestCase("resize_method: cubic\n", "resize_method 'cubic' is unknown; use opencv or bilinear")]
+    public void UnknownResizeMethodNamesTheFieldAndTheChoices(string line, string expected)
+    {
+        var error = Assert.Throws<ShiftBenchException>(() => DatasetConfig.Parse("kind: crop\nsource: s.png\nresize: 300\n" + line, "my.yaml"))!;
+        Assert.That(error.Message, Does.StartWith("my.yaml: ").And.Contain(expected).And.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void ResizeMethodIsReadAndDefaultsToOpenCv()
+    {
+        Assert.That(DatasetConfig.Parse("kind: crop\nsource: s.png\nresize: 300\n", "a.yaml").ResizeMethod, Is.EqualTo("opencv"));
+        Assert.That(DatasetConfig.Parse("kind: crop\nsource: s.png\nresize: 300\nresize_method: bilinear\n", "b.yaml").ResizeMethod, Is.EqualTo("bilinear"));
+        var patches = DatasetConfig.Parse("kind: patches\nresize_method: bilinear\npatches: {folder: f, size: 2}\ncanvas: {size: 4}\n", "p.yaml");
+        using var dir = TestPaths.NewTempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "f"));
+        SaveRgba(Path.Combine(dir, "f", "a.png"), 3, 3, (x, y) => new Rgba32(1, 2, 3, 255));
+        Assert.That(patches.ExpandPatches(dir).Single().ResizeMethod, Is.EqualTo("bilinear"), "each patch keeps the dataset's method");
     }
 
     [Test]
@@ -120,6 +149,7 @@ public class DatasetTests
         Assert.That((berry.Kind, berry.TargetClass, berry.Canvas.Size, berry.Patch!.Size, berry.Patch.Source),
             Is.EqualTo(("patch", 949, 224, 100, "berry_transparent.png")));
         Assert.That(berry.Canvas.Color, Is.EqualTo(new[] { 255, 255, 255 }));
+        Assert.That(berry.ResizeMethod, Is.EqualTo("opencv"));
         var plane = DatasetCatalog.Resolve("plane");
         Assert.That((plane.Kind, plane.TargetClass, plane.Canvas.Size, plane.Resize, plane.Source),
             Is.EqualTo(("crop", 895, 224, 356, "plane.png")));
@@ -134,13 +164,16 @@ public class DatasetTests
     [TestCase("berry", 124, 0)]
     [TestCase("plane", 100, 5)]
     [TestCase("plane", 132, 132)]
-    public void RenderedImagesEqualPyTorchsReference(string name, int y, int x)
+    public void BilinearRenderingsEqualPyTorchsReference(string name, int y, int x)
     {
-        // Reference bytes made by tools/fixtures/make_dataset_fixtures.py (PIL + torch interpolate + NumPy compositing).
+        // `resize_method: bilinear` against tools/fixtures/make_dataset_fixtures.py (PIL + torch interpolate + NumPy
+        // compositing). The default, opencv, is checked against OpenCV in OpenCvResizeTests.
         using var reference = Image.Load<Rgb24>(TestPaths.Fixture("datasets", $"{name}-{y}-{x}.png"));
         var expected = new byte[reference.Width * reference.Height * 3];
         reference.CopyPixelDataTo(expected);
-        using var dataset = ShiftDataset.Open(DatasetCatalog.Resolve(name), TestPaths.DataDir);
+        var config = DatasetCatalog.Resolve(name);
+        config.ResizeMethod = DatasetConfig.BilinearResizeMethod;
+        using var dataset = ShiftDataset.Open(config, TestPaths.DataDir);
         using var image = dataset.Render8Bit(y, x);
         var actual = image.to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
         int differing = actual.Zip(expected).Count(p => p.First != p.Second);

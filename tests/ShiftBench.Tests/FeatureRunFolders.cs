@@ -82,7 +82,7 @@ static class FeatureRunFolders
         {
             ["model"] = model, ["variant"] = variant,
             ["weights"] = new JsonObject { ["path"] = weights },
-            ["dataset"] = new JsonObject { ["name"] = dataset, ["target_class"] = TargetClass },
+            ["dataset"] = new JsonObject { ["name"] = dataset, ["target_class"] = TargetClass, ["config"] = new JsonObject { ["resize_method"] = "opencv" } },
             ["stride"] = stride,
             ["grid"] = new JsonObject { ["rows"] = rows, ["cols"] = cols, ["stride"] = stride },
             ["layers"] = new JsonArray("pool", "class"),

@@ -109,6 +109,7 @@ public class RunnerTests
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
         Assert.That(json["complete"]!.GetValue<bool>());
         Assert.That(json["dataset"]!["sources"]![0]!["sha256"]!.GetValue<string>(), Is.EqualTo("187b35acaf3c9b305ad74004fdbbaea311cc8587b745934008ae7619e36ad62f"));
+        Assert.That(json["dataset"]!["config"]!["resize_method"]!.GetValue<string>(), Is.EqualTo("opencv"), "run.json records the resize method");
         Assert.That(json["grid"]!["rows"]!.GetValue<int>(), Is.EqualTo(5));
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!["layers"]!;
         Assert.That(summary["fc7"]!["global"]!.GetValue<double>(), Is.InRange(-1.0, 1.0));
@@ -181,6 +182,20 @@ public class RunnerTests
         var otherAnchors = ExperimentRunner.Run(Request(interrupted) with { Resume = true, AnchorSpecs = ["c", "31:62"] });
         Assert.That(otherAnchors.Skipped, Is.False, "new anchors are computed, not skipped");
         Assert.That(File.Exists(Path.Combine(run, "cos-fc7-31_62.csv")));
+    }
+
+    [Test]
+    public void AnotherResizeMethodIsANewRunNotASkippedOne()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var first = ExperimentRunner.Run(Request(dir, stride: 62, layers: ["class"]));
+        Assert.That(first.Complete, Is.True);
+        var bilinear = DatasetCatalog.Resolve("berry");
+        bilinear.ResizeMethod = DatasetConfig.BilinearResizeMethod;
+        var second = ExperimentRunner.Run(Request(dir, stride: 62, layers: ["class"]) with { Dataset = bilinear, Resume = true });
+        Assert.That((second.Skipped, second.PositionsComputed), Is.EqualTo((false, 9)), "the fingerprint includes resize_method");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(second.RunDirectory, "run.json")))!;
+        Assert.That(json["dataset"]!["config"]!["resize_method"]!.GetValue<string>(), Is.EqualTo("bilinear"));
     }
 
     [Test]

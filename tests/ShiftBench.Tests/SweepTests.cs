@@ -102,6 +102,21 @@ public class SweepTests
             Assert.That(Sweep.IsComplete(Sweep.Cells(spec).Single()), Is.False, changed);
         }
         Assert.That(Sweep.IsComplete(Sweep.Cells(Spec(dir, one + "strides: [16]\nweights: deterministic\n")).Single()), Is.True);
+
+        // A run resized with another method (or recorded before resize_method existed: the float method) is not this cell.
+        string runJson = Path.Combine(dir, "out", "berry", "alexnet", "torchvision", "run.json");
+        string original = File.ReadAllText(runJson);
+        foreach (var stored in new[] { "bilinear", null })
+        {
+            var edited = JsonNode.Parse(original)!;
+            var config = edited["dataset"]!["config"]!.AsObject();
+            config.Remove("resize_method");
+            if (stored is not null) config["resize_method"] = stored;
+            File.WriteAllText(runJson, edited.ToJsonString());
+            Assert.That(Sweep.IsComplete(Sweep.Cells(Spec(dir, one + "strides: [16]\nweights: deterministic\n")).Single()), Is.False, stored ?? "no resize_method");
+        }
+        File.WriteAllText(runJson, original);
+        Assert.That(Sweep.IsComplete(Sweep.Cells(Spec(dir, one + "strides: [16]\nweights: deterministic\n")).Single()), Is.True, "restored");
         Assert.That(Sweep.IsComplete(Sweep.Cells(Spec(dir, one.Replace("layers: [pool, class]\n", "layers: [pool]\n") + "strides: [16]\nweights: deterministic\n")).Single()),
             Is.True, "a run with more layers than asked for still holds what was asked");
 

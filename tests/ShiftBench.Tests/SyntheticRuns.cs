@@ -75,12 +75,12 @@ static class SyntheticRuns
         var config = dataset == "plane"
             ? (object)new Dictionary<string, object>
             {
-                ["name"] = "plane", ["kind"] = "crop", ["target_class"] = 895, ["source"] = "plane.png", ["resize"] = 356,
+                ["name"] = "plane", ["kind"] = "crop", ["target_class"] = 895, ["source"] = "plane.png", ["resize"] = 356, ["resize_method"] = "opencv",
                 ["canvas"] = new Dictionary<string, object> { ["size"] = 224 }, ["stride"] = stride,
             }
             : new Dictionary<string, object>
             {
-                ["name"] = dataset, ["kind"] = "patch", ["target_class"] = 949,
+                ["name"] = dataset, ["kind"] = "patch", ["target_class"] = 949, ["resize_method"] = "opencv",
                 ["canvas"] = new Dictionary<string, object> { ["size"] = 224, ["color"] = new[] { 255, 255, 255 } },
                 ["patch"] = new Dictionary<string, object> { ["source"] = "berry_transparent.png", ["size"] = 100 }, ["stride"] = stride,
             };

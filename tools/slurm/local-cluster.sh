@@ -26,6 +26,8 @@ for tool in munged slurmctld slurmd sinfo; do
   command -v "$tool" >/dev/null || { echo "error: $tool is not installed: apt-get install slurmctld slurmd slurm-client munge" >&2; exit 3; }
 done
 
+# munged runs as the munge user: it must be able to reach its folder (a temporary folder may be 0700).
+chmod 755 "$dir"
 mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
 chown munge:munge "$dir/munge"
 # Memory for the node: below the machine's, in MiB.
@@ -78,11 +80,15 @@ slurmctld -D -f "$SLURM_CONF" >"$dir/log/slurmctld.out" 2>&1 &
 echo $! > "$dir/slurmctld.pid"
 slurmd -D -f "$SLURM_CONF" >"$dir/log/slurmd.out" 2>&1 &
 echo $! > "$dir/slurmd.pid"
-for _ in $(seq 150); do
-  state="$(sinfo -h -N -o %T 2>/dev/null | head -n 1 || true)"
+deadline=$(( SECONDS + 90 )) # slurmctld starts in about a second; a loaded machine may need longer
+while [ $SECONDS -lt $deadline ]; do
+  state="$(timeout 10 sinfo -h -N -o %T 2>/dev/null | head -n 1 || true)"
   [ "$state" = idle ] && { echo "SLURM_CONF=$SLURM_CONF"; exit 0; }
   sleep 0.2
 done
-echo "error: the local Slurm node did not become idle in 30 s (state '${state:-none}'); see $dir/log" >&2
+{
+  echo "error: the local Slurm node did not become idle in 90 s (state '${state:-none}'); logs in $dir/log:"
+  tail -n 5 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" "$dir/log/slurmctld.out" "$dir/log/slurmd.out" 2>&1
+} >&2
 stop
 exit 1

@@ -17,5 +17,6 @@ public static class CommandCatalog
         CompareCommand.Create(),
         SweepCommand.Create(),
         ReproduceCommand.Create(),
+        MergeCommand.Create(),
     ];
 }

@@ -25,6 +25,7 @@ public static class DatasetCommand
             Console.WriteLine(config.Kind == DatasetConfig.PatchKind
                 ? $"geometry:     {config.Patch!.Size}x{config.Patch.Size} patch from {config.Patch.Source} over a {config.Canvas.Size}x{config.Canvas.Size} canvas ({(config.Canvas.Image ?? "colour " + string.Join(",", config.Canvas.Color!))})"
                 : $"geometry:     {config.Canvas.Size}x{config.Canvas.Size} crops of {config.Source} resized to {config.Resize}x{config.Resize}");
+            Console.WriteLine($"resize:       {config.ResizeMethod}");
             Console.WriteLine($"target class: {(config.TargetClass?.ToString() ?? "none")}");
             Console.WriteLine($"offsets:      0..{config.Room} px, stride {stride}");
             Console.WriteLine($"positions:    {perAxis}x{perAxis} = {perAxis * perAxis}");

@@ -22,12 +22,15 @@ public static class RunCommand
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue an interrupted run (finished runs are skipped)" };
     public static readonly Option<bool> Offline = new("--offline") { Description = "Never download; missing files are an error (also SHIFTBENCH_OFFLINE=1)" };
     public static readonly Option<double?> Vmin = new("--vmin") { Description = "Bottom of the heatmap colour scale (default: each grid's minimum)" };
+    public static readonly Option<string?> Shard = new("--shard") { Description = "K/N: compute only the K-th of N blocks of positions (resumable); `shiftbench merge RUN_DIR` assembles them" };
+    public static readonly Option<bool> Merge = new("--merge") { Description = "Assemble the run from its complete shards instead of computing (as `shiftbench merge`)" };
 
     public static Command Create()
     {
         var command = new Command("run", "Extract features at every shift and write cosine and class grids.")
         {
             Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, Resume, Offline, Vmin,
+            Shard, Merge,
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
@@ -54,6 +57,7 @@ public static class RunCommand
         WeightsDir = parse.GetValue(WeightsDir), DataDir = parse.GetValue(DataDir), Out = parse.GetValue(Out)!,
         Device = parse.GetValue(DeviceOption)!, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
         CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+        Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),
     };
 
     /// <summary>Downloads (and verifies) the published weights and study images the runs need, unless offline.</summary>
@@ -70,5 +74,7 @@ public static class RunCommand
 
     public static string Describe(RunResult result) => result.Skipped
         ? $"{result.RunDirectory}: already complete (skipped)"
+        : !result.Complete
+        ? $"{result.RunDirectory}: {result.PositionsComputed} positions computed here, not complete yet"
         : $"{result.RunDirectory}: {result.Positions} positions, {result.ImagesPerSecond:F1} images/s";
 }

@@ -21,6 +21,8 @@ public sealed class DatasetConfig
     public string? Source { get; set; }
     public int? Resize { get; set; }
     public int Stride { get; set; } = 1;
+    /// <summary>How sources are resized: `opencv` (default; OpenCV's 8-bit INTER_LINEAR, what the study used) or `bilinear` (float64, rounded).</summary>
+    public string ResizeMethod { get; set; } = OpenCvResizeMethod;
 
     /// <summary>The file this config was read from (empty for configs built in code).</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore] public string ConfigPath { get; set; } = "";
@@ -50,6 +52,12 @@ public sealed class DatasetConfig
     public const string PatchKind = "patch";
     public const string CropKind = "crop";
     public const string PatchesKind = "patches";
+
+    public const string OpenCvResizeMethod = "opencv";
+    public const string BilinearResizeMethod = "bilinear";
+    public static readonly IReadOnlyList<string> ResizeMethods = [OpenCvResizeMethod, BilinearResizeMethod];
+    /// <summary>The method of a run.json whose config has no resize_method: runs made before the field existed used the float one.</summary>
+    public const string UnrecordedResizeMethod = BilinearResizeMethod;
 
     /// <summary>Source image file names this dataset reads from the data directory.</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
@@ -92,6 +100,7 @@ public sealed class DatasetConfig
             return new DatasetConfig
             {
                 Name = Path.GetFileNameWithoutExtension(file), Kind = PatchKind, TargetClass = target, Stride = Stride, ConfigPath = ConfigPath,
+                ResizeMethod = ResizeMethod,
                 Canvas = Canvas, Patch = new PatchSpec { Source = Path.GetFullPath(file), Size = Patches.Size },
             };
         }).ToList();
@@ -128,7 +137,7 @@ public sealed class DatasetConfig
         catch (YamlException e)
         {
             string why = (e.InnerException?.Message ?? e.Message).Split('\n')[0];
-            throw new ShiftBenchException($"{origin}: invalid dataset config at line {e.Start.Line}: {why} (fields: name, kind, target_class, canvas, patch, source, resize, stride)");
+            throw new ShiftBenchException($"{origin}: invalid dataset config at line {e.Start.Line}: {why} (fields: name, kind, target_class, canvas, patch, patches, source, resize, resize_method, stride)");
         }
         config.ConfigPath = origin;
         config.Validate();
@@ -161,6 +170,8 @@ public sealed class DatasetConfig
         if (Canvas.Size < 1) throw new ShiftBenchException($"{at}: canvas.size must be a positive number of pixels");
         if (Stride < 1) throw new ShiftBenchException($"{at}: stride must be 1 or more");
         if (TargetClass is < 0 or > 999) throw new ShiftBenchException($"{at}: target_class {TargetClass} is not an ImageNet class index (0..999)");
+        if (!ResizeMethods.Contains(ResizeMethod))
+            throw new ShiftBenchException($"{at}: resize_method '{ResizeMethod}' is unknown; use {string.Join(" or ", ResizeMethods)} (opencv is the default)");
         switch (Kind)
         {
             case PatchKind:

@@ -58,19 +58,19 @@ public sealed class ShiftDataset : IDisposable
             {
                 var patchSpec = config.Patch!;
                 using var raw = SourceImage.LoadRgba(Sources[0].Path);
-                var patch = SourceImage.Resize8Bit(raw, patchSpec.Size, patchSpec.Size).to(ScalarType.Float64);
+                var patch = SourceImage.Resize8Bit(raw, patchSpec.Size, patchSpec.Size, config.ResizeMethod).to(ScalarType.Float64);
                 patchRgb = patch[..3].to(device).MoveToOuterDisposeScope();
                 patchAlpha = (patch[3..4] / 255.0).to(device).MoveToOuterDisposeScope();
                 Tensor background = config.Canvas.Image is null
                     ? tensor(config.Canvas.Color!.Select(c => (double)c).ToArray(), ScalarType.Float64).view(3, 1, 1).expand(3, size, size)
-                    : SourceImage.Resize8Bit(SourceImage.LoadRgba(Sources[1].Path), size, size)[..3].to(ScalarType.Float64);
+                    : SourceImage.Resize8Bit(SourceImage.LoadRgba(Sources[1].Path), size, size, config.ResizeMethod)[..3].to(ScalarType.Float64);
                 canvas = background.contiguous().to(device).MoveToOuterDisposeScope();
             }
             else
             {
                 int side = config.Resize!.Value;
                 using var raw = SourceImage.LoadRgba(Sources[0].Path);
-                cropSource = SourceImage.Resize8Bit(raw, side, side)[..3].contiguous().to(device).MoveToOuterDisposeScope();
+                cropSource = SourceImage.Resize8Bit(raw, side, side, config.ResizeMethod)[..3].contiguous().to(device).MoveToOuterDisposeScope();
             }
             mean = tensor(ImageNetMean, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
             std = tensor(ImageNetStd, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();

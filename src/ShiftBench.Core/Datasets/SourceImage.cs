@@ -36,11 +36,33 @@ public static class SourceImage
     }
 
     /// <summary>
-    /// Bilinear resize with half-pixel centres and no antialiasing (OpenCV's INTER_LINEAR, PyTorch's
-    /// interpolate(align_corners=False, antialias=False)), rounded to 8-bit values (kept as float32).
-    /// Computed in float64 so ties at .5 round the same in every libtorch version.
+    /// The datasets' resize, the one place that decides how a source image is resized (the datasets and the
+    /// report's hover image both come here): chw is float32 [C, H, W] holding 8-bit values; the result is
+    /// [C, height, width], 8-bit values kept as float32.
+    /// `opencv`: OpenCV's 8-bit cv2.resize(INTER_LINEAR) bit for bit (<see cref="OpenCvResize"/>), what the study did.
+    /// `bilinear`: bilinear with half-pixel centres and no antialiasing in float64 (PyTorch's
+    /// interpolate(align_corners=False, antialias=False)), rounded half to even; within one grey level of opencv.
     /// </summary>
-    public static Tensor Resize8Bit(Tensor chw, int height, int width)
+    public static Tensor Resize8Bit(Tensor chw, int height, int width, string method) => method switch
+    {
+        DatasetConfig.OpenCvResizeMethod => ResizeOpenCv(chw, height, width),
+        DatasetConfig.BilinearResizeMethod => ResizeBilinear(chw, height, width),
+        _ => throw new ShiftBenchException($"resize_method '{method}' is unknown; use {string.Join(" or ", DatasetConfig.ResizeMethods)}"),
+    };
+
+    static Tensor ResizeOpenCv(Tensor chw, int height, int width)
+    {
+        int channels = (int)chw.shape[0], srcHeight = (int)chw.shape[1], srcWidth = (int)chw.shape[2];
+        using var scope = NewDisposeScope();
+        // OpenCV works on interleaved bytes (channels last); the values are whole numbers 0..255, so the byte cast is exact.
+        var hwc = chw.permute(1, 2, 0).to(ScalarType.Byte).contiguous().cpu().data<byte>().ToArray();
+        var resized = OpenCvResize.Resize(hwc, srcWidth, srcHeight, channels, width, height);
+        return tensor(resized, [height, width, channels], ScalarType.Byte).permute(2, 0, 1).to(ScalarType.Float32).contiguous()
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Computed in float64 so ties at .5 round the same in every libtorch version.</summary>
+    static Tensor ResizeBilinear(Tensor chw, int height, int width)
     {
         if (chw.shape[1] == height && chw.shape[2] == width) return chw.clone();
         using var scope = NewDisposeScope();

@@ -8,11 +8,11 @@ namespace ShiftBench.Report;
 public sealed record RgbaImage(byte[] Rgba, int Width, int Height);
 
 /// <summary>
-/// Loads an image file and resizes it to width x height the way the datasets do (bilinear, half-pixel
-/// centres, no antialias, rounded to 8-bit). The report takes it as a parameter so that it uses exactly the
-/// dataset code's resize (<see cref="DatasetView.DatasetResize"/>).
+/// Loads an image file and resizes it to width x height with the dataset's resize_method (`opencv` or
+/// `bilinear`). The report takes it as a parameter; the default is the dataset code's own resize
+/// (<see cref="DatasetView.DatasetResize"/>), so the page shows what the run computed.
 /// </summary>
-public delegate RgbaImage ResizeSource(string imagePath, int width, int height);
+public delegate RgbaImage ResizeSource(string imagePath, int width, int height, string resizeMethod);
 
 /// <summary>
 /// The geometry of one dataset as run.json records it, with its resized sources: what the report page needs
@@ -47,9 +47,12 @@ public sealed class DatasetView
             e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : throw new ShiftBenchException($"{Where(path)} is missing or not a number");
         string Str(JsonElement e, string field, string path) =>
             e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ShiftBenchException($"{Where(path)} is missing or not a string");
-        RgbaImage Load(string file, int size) => resize(Locate(dataset, file, dirs, name), size, size);
-
         string kind = Str(config, "kind", "kind");
+        string method = config.TryGetProperty("resize_method", out var m) ? (m.ValueKind == JsonValueKind.String ? m.GetString()! : m.ToString()) : Datasets.DatasetConfig.UnrecordedResizeMethod;
+        if (!Datasets.DatasetConfig.ResizeMethods.Contains(method))
+            throw new ShiftBenchException($"{Where("resize_method")} is '{method}': the report knows {string.Join(" and ", Datasets.DatasetConfig.ResizeMethods)}");
+        RgbaImage Load(string file, int size) => resize(Locate(dataset, file, dirs, name), size, size, method);
+
         var canvas = Obj(config, "canvas", "canvas");
         int canvasSize = Int(canvas, "size", "canvas.size");
         switch (kind)
@@ -111,10 +114,10 @@ public sealed class DatasetView
     }
 
     /// <summary>The datasets' own resize (<see cref="Datasets.SourceImage.Resize8Bit"/>), as RGBA bytes for the page.</summary>
-    public static RgbaImage DatasetResize(string imagePath, int width, int height)
+    public static RgbaImage DatasetResize(string imagePath, int width, int height, string resizeMethod)
     {
         using var raw = Datasets.SourceImage.LoadRgba(imagePath);
-        using var resized = Datasets.SourceImage.Resize8Bit(raw, height, width);
+        using var resized = Datasets.SourceImage.Resize8Bit(raw, height, width, resizeMethod);
         using var hwc = resized.to(TorchSharp.torch.ScalarType.Byte).permute(1, 2, 0).contiguous();
         return new RgbaImage(hwc.data<byte>().ToArray(), width, height);
     }

@@ -135,22 +135,12 @@ public sealed class RunFolder
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
                 grid[r, c] = double.NaN;
-        using var reader = new StreamReader(path);
-        string? header = reader.ReadLine();
-        if (header is null || header.Trim() != "y,x,val")
-            throw new ShiftBenchException($"{path}: header must be \"y,x,val\"; the file is not a ShiftBench grid");
-        string? line;
-        int lineNo = 1;
-        while ((line = reader.ReadLine()) is not null)
+        using var each = GridCsv.Rows(path).GetEnumerator();
+        while (true)
         {
-            lineNo++;
-            if (line.Length == 0) continue;
-            var parts = line.Split(',');
-            if (parts.Length != 3
-                || !int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int y)
-                || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int x)
-                || !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double val))
-                throw new ShiftBenchException($"{path}:{lineNo}: expected \"y,x,val\" numbers, got \"{line}\"");
+            try { if (!each.MoveNext()) break; }
+            catch (FormatException e) { throw new ShiftBenchException($"{path}: {e.Message}; the file is not a ShiftBench grid"); }
+            var (lineNo, y, x, val) = each.Current;
             if (y % stride != 0 || x % stride != 0 || y / stride >= rows || x / stride >= cols || y < 0 || x < 0)
                 throw new ShiftBenchException($"{path}:{lineNo}: position ({y}, {x}) is outside the {rows}x{cols} grid of stride {stride} in run.json");
             grid[y / stride, x / stride] = val;

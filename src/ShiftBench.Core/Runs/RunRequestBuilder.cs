@@ -26,6 +26,10 @@ public sealed record RunChoices
     public bool Resume { get; init; }
     public double? Vmin { get; init; }
     public string CommandLine { get; init; } = "";
+    /// <summary>K/N: compute only that shard of each run (see <see cref="ShardSpec"/>).</summary>
+    public string? Shard { get; init; }
+    /// <summary>Assemble the runs from their shards instead of computing.</summary>
+    public bool Merge { get; init; }
 }
 
 /// <summary>Turns RunChoices into one RunRequest per variant: the single place where options become runs.</summary>
@@ -41,19 +45,44 @@ public static class RunRequestBuilder
         var paths = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir);
         var device = ComputeDevice.Resolve(choices.Device);
         var anchors = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named;
+        var shard = choices.Shard is { } s ? ShardSpec.Parse(s) : null;
+        if (shard is not null && choices.Merge) throw new ShiftBenchException("--shard and --merge are exclusive: compute shards first, then merge");
         return variants.Select(variant =>
         {
             var entry = ModelRegistry.Find(choices.Model, variant);
             var weights = synthetic ? WeightsSource.Deterministic()
                 : WeightsSource.File(choices.Weights ?? Path.Combine(paths.WeightsDir, entry.FileName));
-            return new RunRequest
+            var request = new RunRequest
             {
                 Model = entry, Dataset = dataset, DataDir = paths.DataDir,
                 Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
                 Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
-                Device = device, Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                Device = device, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                Shard = shard, MergeShards = choices.Merge,
             };
+            return request with { RunArguments = ArgumentsOf(request) };
         }).ToList();
+    }
+
+    /// <summary>
+    /// `run` arguments that rebuild this request (one variant, every default made explicit, paths absolute): kept
+    /// beside each shard so `shiftbench merge RUN_DIR` builds the very same request.
+    /// </summary>
+    public static IReadOnlyList<string> ArgumentsOf(RunRequest r)
+    {
+        var args = new List<string>
+        {
+            "--model", r.Model.Model, "--variant", r.Model.VariantName,
+            "--dataset", r.Dataset.ConfigPath.Length > 0 ? Path.GetFullPath(r.Dataset.ConfigPath) : r.Dataset.Name,
+            "--weights", r.Weights.Path is { } w ? Path.GetFullPath(w) : WeightsSource.DeterministicName,
+            "--data-dir", Path.GetFullPath(r.DataDir), "--out", Path.GetFullPath(r.OutRoot),
+            "--batch-size", r.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (r.Stride is { } stride) args.AddRange(["--stride", stride.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (r.Layers.Count > 0) args.AddRange(["--layers", string.Join(',', r.Layers)]);
+        args.AddRange(["--anchors", string.Join(',', r.AnchorSpecs)]);
+        if (r.Vmin is { } vmin) args.AddRange(["--vmin", vmin.ToString("R", System.Globalization.CultureInfo.InvariantCulture)]);
+        return args;
     }
 
     /// <summary>

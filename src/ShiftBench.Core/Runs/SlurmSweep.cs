@@ -110,7 +110,13 @@ public static class SlurmSweep
             cancel.ThrowIfCancellationRequested();
             var states = JobStates(submission.ArrayJobId).Concat(JobStates(submission.MergeJobId)).ToList();
             if (states.Count > 0 && states.All(s => !IsActive(s.State)))
-                return [.. states.Where(s => s.State != "COMPLETED")];
+            {
+                // A task cancelled while still pending leaves the array without a record of its own.
+                var seen = states.Select(s => s.Job).ToHashSet();
+                var vanished = submission.Tasks.Select(t => $"{submission.ArrayJobId}_{t.Index}").Where(id => !seen.Contains(id))
+                    .Select(id => (id, "CANCELLED"));
+                return [.. states.Where(s => s.State != "COMPLETED"), .. vanished];
+            }
             Thread.Sleep(poll);
         }
     }

@@ -121,7 +121,7 @@ public static class Sweep
 
     /// <summary>
     /// True when the cell's folder holds a complete run made with this cell's settings: model, variant,
-    /// stride, kind of weights, and at least the requested layers and anchors. A complete run made with
+    /// stride, the dataset's resize_method, kind of weights, and at least the requested layers and anchors. A complete run made with
     /// other settings (say the stride was changed in the sweep file) is run again, never reported as this cell.
     /// </summary>
     public static bool IsComplete(SweepCell cell)
@@ -132,6 +132,8 @@ public static class Sweep
         {
             if (run!["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
             if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
+            string resize = run["dataset"]?["config"]?["resize_method"]?.GetValue<string>() ?? DatasetConfig.UnrecordedResizeMethod;
+            if (cell.Config is { } config && resize != config.ResizeMethod) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
             bool sameWeights = cell.Spec.Weights switch
             {
@@ -208,7 +210,8 @@ public static class Sweep
     ];
 
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
-    public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
+    public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel,
+        ShardSpec? shard = null, bool merge = false)
     {
         var dataset = cell.Config ?? throw new ShiftBenchException(cell.ConfigError ?? $"dataset '{cell.Dataset}' cannot be read");
         var entry = ModelRegistry.Find(cell.Model, cell.Variant);
@@ -218,13 +221,31 @@ public static class Sweep
             WeightsSource.DeterministicName => WeightsSource.Deterministic(),
             var file => WeightsSource.File(file),
         };
-        ExperimentRunner.Run(new RunRequest
+        var request = new RunRequest
         {
             Model = entry, Dataset = dataset, DataDir = dataDir, Weights = weights,
             Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
-            CommandLine = $"shiftbench sweep ({cell.Name})",
-        }, progress, cancel);
+            CommandLine = $"shiftbench sweep ({cell.Name}{(shard is null ? "" : $", shard {shard}")}{(merge ? ", merge" : "")})",
+            Shard = shard, MergeShards = merge,
+        };
+        ExperimentRunner.Run(request with { RunArguments = RunRequestBuilder.ArgumentsOf(request) }, progress, cancel);
+    }
+
+    /// <summary>Where a cell stands, from its run folder: complete, shards done, positions of a whole run done, or not started.</summary>
+    public static string Status(SweepCell cell)
+    {
+        if (IsComplete(cell)) return "complete";
+        var shards = ShardedRun.Present(cell.RunDirectory);
+        if (shards.Count > 0)
+        {
+            int n = shards.Max(s => s.Count);
+            var progress = Enumerable.Range(0, n).Select(k => ShardedRun.ReadProgress(ShardedRun.ShardDirectory(cell.RunDirectory, new ShardSpec(k, n)))).ToList();
+            int done = progress.Count(p => p is not null && p.Next >= p.End);
+            return $"shards {done}/{n} complete" + (done == n ? ", to merge" : "");
+        }
+        var whole = ShardedRun.ReadProgress(Path.Combine(cell.RunDirectory, RunLayout.PartialFolder));
+        return whole is null ? "not started" : $"running or interrupted ({whole.Next} of {whole.End} positions)";
     }
 
     static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
