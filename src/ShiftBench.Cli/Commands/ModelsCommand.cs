@@ -10,25 +10,37 @@ public static class ModelsCommand
     public static Command Create()
     {
         var weightsDir = new Option<string?>("--weights-dir") { Description = "Folder of published weight files (default $SHIFTBENCH_WEIGHTS, else weights/)" };
-        var model = new Option<string?>("--model") { Description = "An ONNX file (PATH.onnx): its input, outputs, opset and producer" };
+        var model = new Option<string?>("--model") { Description = "Only this architecture; or an ONNX file (PATH.onnx): its input, outputs, opset and producer" };
         var layers = new Option<string?>("--layers") { Description = "An ONNX file (PATH.onnx): also every intermediate tensor a layer may name, with shapes where the file has them" };
-        var command = new Command("models", "List the model zoo: variants, filter size, layers, published weight files and whether they are present; or describe an ONNX file.") { weightsDir, model, layers };
+        var json = new Option<bool>("--json") { Description = "Print the whole registry as JSON (architectures, taps, stages, files)" };
+        var command = new Command("models", "List the model zoo: every architecture, its variants, filter sizes, layers, weight files, URLs and whether they are present; or describe an ONNX file.") { weightsDir, model, layers, json };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Guard(() =>
         {
-            string? onnxPath = parse.GetValue(layers) ?? parse.GetValue(model);
+            string? onnxPath = parse.GetValue(layers) ?? (parse.GetValue(model) is { } named && OnnxModel.IsOnnxPath(named) ? named : null);
             if (onnxPath is not null)
             {
-                if (!OnnxModel.IsOnnxPath(onnxPath)) throw new ShiftBenchException($"'{onnxPath}' is not a .onnx file (--model/--layers): `shiftbench models` lists the zoo");
+                if (!OnnxModel.IsOnnxPath(onnxPath)) throw new ShiftBenchException($"'{onnxPath}' is not a .onnx file (--layers): `shiftbench models` lists the zoo");
                 Describe(RunCommand.LoadOnnx(parse, onnxPath)!, parse.GetValue(layers) is not null);
                 return 0;
             }
-            var paths = AssetPaths.Resolve(parse.GetValue(weightsDir));
-            Console.WriteLine($"weights folder: {paths.WeightsDir}");
-            foreach (var e in ModelRegistry.All)
+            if (parse.GetValue(json))
             {
-                string state = File.Exists(Path.Combine(paths.WeightsDir, e.FileName)) ? "present" : "missing";
-                Console.WriteLine($"{e.Model,-13} {e.VariantName,-12} filter {e.FilterSize}  layers {string.Join(",", e.Layers),-36} {e.FileName,-32} {state}");
+                Console.Write(ZooTable.Json());
+                return 0;
+            }
+            var paths = AssetPaths.Resolve(parse.GetValue(weightsDir));
+            var only = parse.GetValue(model) is { } m ? ModelRegistry.FindArchitecture(m).Name : null;
+            Console.WriteLine($"weights folder: {paths.WeightsDir}");
+            foreach (var a in ModelRegistry.Architectures.Where(a => only is null || a.Name == only))
+            {
+                var torchvision = ModelRegistry.Find(a.Name, ModelVariant.Torchvision);
+                Console.WriteLine($"{a.Name} ({a.Spec.Family}, batch {a.DefaultBatchSize}): layers {string.Join(",", torchvision.Layers)}; antialiased = {a.StudyAntialiased?.VariantName}");
+                foreach (var w in a.Weights)
+                {
+                    string state = File.Exists(Path.Combine(paths.WeightsDir, w.FileName)) ? "present" : "missing";
+                    Console.WriteLine($"  {w.VariantName,-26} filter {w.FilterSize ?? 1}  {state,-7}  {w.Url}");
+                }
             }
             return 0;
         }));

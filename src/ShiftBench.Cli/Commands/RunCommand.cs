@@ -1,15 +1,16 @@
 using System.CommandLine;
 using ShiftBench.Assets;
 using ShiftBench.Models.Onnx;
+using ShiftBench.Models;
 using ShiftBench.Runs;
 
 namespace ShiftBench.Cli.Commands;
 
 public static class RunCommand
 {
-    public static readonly Option<string> Model = new("--model") { Description = "Network: alexnet, vgg16, resnet50, mobilenet_v2, or PATH.onnx", Required = true };
+    public static readonly Option<string> Model = new("--model") { Description = "Network: " + string.Join(", ", ModelRegistry.ModelNames) + " (`shiftbench models`), or PATH.onnx", Required = true };
     public static readonly Option<string> Dataset = new("--dataset") { Description = "Dataset name (configs/NAME.yaml) or path to a YAML config", Required = true };
-    public static readonly Option<string> Variant = new("--variant") { Description = "torchvision, antialiased or both", DefaultValueFactory = _ => "both" };
+    public static readonly Option<string> Variant = new("--variant") { Description = "Weights: torchvision, antialiased, antialiased-lpf2..5, antialiased-lpf4-finetune, comma-separated; both (torchvision,antialiased) or all", DefaultValueFactory = _ => "both" };
     public static readonly Option<string[]> Layers = new("--layers") { Description = "Layers to write (default: all of the model), e.g. fc6,fc7,class", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<string[]> AnchorsOption = new("--anchors") { Description = "Anchors: tl,tr,c,bl,br or Y:X in pixels", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<int?> Stride = new("--stride") { Description = "Step between positions in pixels (default: the dataset's, 1)" };

@@ -1,11 +1,16 @@
 using System.Text.Json.Nodes;
+using ShiftBench.Models;
 using ShiftBench.Output;
 
 namespace ShiftBench.Analysis;
 
-/// <summary>One metric of one layer for both variants; a variant that was not run reads NaN.</summary>
-public sealed record ComparisonRow(string Layer, string Metric, double Torchvision, double Antialiased)
+/// <summary>One metric of one layer for every compared variant; a variant that was not run reads NaN.</summary>
+public sealed record ComparisonRow(string Layer, string Metric, IReadOnlyDictionary<string, double> Values)
 {
+    public double Value(string variant) => Values.GetValueOrDefault(variant, double.NaN);
+    public double Torchvision => Value(ModelVariant.Torchvision);
+    public double Antialiased => Value(ModelVariant.Antialiased);
+    /// <summary>antialiased - torchvision (the study's comparison).</summary>
     public double Difference => Antialiased - Torchvision;
 }
 
@@ -15,19 +20,33 @@ public sealed record PairRow(string Layer, string Metric, double Left, double Ri
     public double Difference => Right - Left;
 }
 
-/// <summary>torchvision vs antialiased for one model and dataset, from each run's summary.json.</summary>
+/// <summary>Any two or more variants of one model and dataset, from each run's summary.json.</summary>
 public static class Comparison
 {
-    public static IReadOnlyList<ComparisonRow> Compare(string outDir, string model, string dataset)
+    /// <summary>
+    /// The variants compared when none are named: torchvision and antialiased (shown as not run when
+    /// missing), then every other variant folder holding a run, in the registry's order.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultVariants(string outDir, string model, string dataset)
     {
-        var tv = Summary(RunLayout.RunDirectory(outDir, dataset, model, "torchvision"));
-        var aa = Summary(RunLayout.RunDirectory(outDir, dataset, model, "antialiased"));
-        if (tv is null && aa is null)
-            throw new ShiftBenchException($"no complete run of {model} on {dataset} under {outDir}: run `shiftbench run --model {model} --dataset {dataset} --out {outDir}` first");
-        var tvRows = tv is null ? [] : RunSummary.Rows(tv).ToDictionary(r => (r.Layer, r.Metric), r => r.Value);
-        var aaRows = aa is null ? [] : RunSummary.Rows(aa).ToDictionary(r => (r.Layer, r.Metric), r => r.Value);
-        return tvRows.Keys.Concat(aaRows.Keys).Distinct()
-            .Select(k => new ComparisonRow(k.Layer, k.Metric, tvRows.GetValueOrDefault(k, double.NaN), aaRows.GetValueOrDefault(k, double.NaN)))
+        var variants = new List<string> { ModelVariant.Torchvision, ModelVariant.Antialiased };
+        var present = RunLayout.CompleteVariants(outDir, dataset, model).Where(v => !variants.Contains(v)).ToList();
+        var order = ModelRegistry.VariantNames.ToList();
+        variants.AddRange(present.OrderBy(v => order.IndexOf(v) is var i && i >= 0 ? i : int.MaxValue).ThenBy(v => v, StringComparer.Ordinal));
+        return variants;
+    }
+
+    public static IReadOnlyList<ComparisonRow> Compare(string outDir, string model, string dataset, IReadOnlyList<string>? variants = null)
+    {
+        variants ??= DefaultVariants(outDir, model, dataset);
+        var summaries = variants.Distinct().Select(v => (Variant: v, Summary: Summary(RunLayout.RunDirectory(outDir, dataset, model, v)))).ToList();
+        if (summaries.All(s => s.Summary is null))
+            throw new ShiftBenchException($"no complete run of {model} on {dataset} under {outDir} ({string.Join(", ", variants)}): run `shiftbench run --model {model} --dataset {dataset} --out {outDir}` first");
+        var values = summaries.Where(s => s.Summary is not null)
+            .ToDictionary(s => s.Variant, s => RunSummary.Rows(s.Summary!).ToDictionary(r => (r.Layer, r.Metric), r => r.Value));
+        return values.Values.SelectMany(v => v.Keys).Distinct()
+            .Select(k => new ComparisonRow(k.Layer, k.Metric,
+                values.Where(v => v.Value.ContainsKey(k)).ToDictionary(v => v.Key, v => v.Value[k])))
             .ToList();
     }
 

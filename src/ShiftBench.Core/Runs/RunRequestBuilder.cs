@@ -57,7 +57,7 @@ public static class RunRequestBuilder
                 },
             ];
         }
-        var variants = AssetManifest.ParseVariants(choices.Variant);
+        var variants = AssetManifest.ParseVariants(choices.Variant, ModelRegistry.FindArchitecture(choices.Model).Name);
         bool synthetic = choices.Weights == WeightsSource.DeterministicName;
         if (choices.Weights is not null && variants.Count > 1 && !synthetic)
             throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");

@@ -36,6 +36,9 @@ public sealed class SweepSpec
     [YamlIgnore]
     public IReadOnlyList<Gate> ParsedGates { get; private set; } = [];
 
+    /// <summary>The variant names for one model: `both` and `all` expanded, duplicates dropped.</summary>
+    public IReadOnlyList<string> VariantsOf(string model) => ModelRegistry.ParseVariants(string.Join(',', Variants), model);
+
     static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
 
     public static SweepSpec Load(string path)
@@ -50,15 +53,23 @@ public sealed class SweepSpec
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
         if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
-        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased or both");
+        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased, both, all or variant names");
         // Typos in closed lists are caught before any cell runs (datasets may also be config files, checked per cell).
-        foreach (var variant in spec.Variants.Where(v => v is not ("torchvision" or "antialiased")))
-            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use torchvision and/or antialiased");
+        var variantNames = ModelRegistry.VariantNames.Concat(["both", "all"]).ToList();
+        foreach (var variant in spec.Variants.Where(v => !variantNames.Contains(v)))
+            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use {string.Join(", ", variantNames)}");
         var known = ModelRegistry.ModelNames.ToHashSet();
         foreach (var model in spec.Models.Where(m => !known.Contains(m) && !OnnxModel.IsOnnxPath(m)))
             throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)} or give a PATH.onnx");
         // ONNX files are read now, so a bad file stops the sweep before any cell runs.
         foreach (var model in spec.Models.Where(OnnxModel.IsOnnxPath)) OnnxModel.Load(model);
+        foreach (var model in spec.Models.Where(m => !OnnxModel.IsOnnxPath(m)))
+        {
+            var variants = spec.VariantsOf(model);
+            var has = ModelRegistry.VariantsOf(model);
+            foreach (var variant in variants.Where(v => !has.Contains(v)))
+                throw new ShiftBenchException($"{path}: model {model} has no {variant} weights (variants); it has {string.Join(", ", has)}");
+        }
         var cells = Sweep.Cells(spec);
         var datasetNames = cells.Select(c => c.DatasetName).Distinct().ToList();
         spec.ParsedGates = [.. spec.Gates.Select(g => Gate.Parse(g, cells.Select(c => c.Model).Distinct().ToList(), datasetNames,
@@ -106,8 +117,8 @@ public static class Sweep
             catch (ShiftBenchException e) { return (Text: d, Config: (DatasetConfig?)null, Error: e.Message); }
         }).ToList();
         return (from model in spec.Models.Distinct()
-                let onnx = OnnxModel.IsOnnxPath(model)
-                from variant in onnx ? [OnnxModel.VariantName] : spec.Variants.Distinct()
+               let onnx = OnnxModel.IsOnnxPath(model)
+               from variant in onnx ? [OnnxModel.VariantName] : spec.VariantsOf(model)
                 from dataset in datasets
                 from stride in spec.Strides.Distinct()
                 select new SweepCell(onnx ? Path.GetFileNameWithoutExtension(model) : model, variant, dataset.Text, dataset.Config, dataset.Error,
@@ -223,7 +234,7 @@ public static class Sweep
             }, progress, cancel);
             return;
         }
-        var entry = ModelRegistry.Find(cell.Model, ModelRegistry.ParseVariant(cell.Variant));
+        var entry = ModelRegistry.Find(cell.Model, cell.Variant);
         var weights = cell.Spec.Weights switch
         {
             null => WeightsSource.File(Path.Combine(weightsDir, entry.FileName)),
