@@ -14,7 +14,8 @@ public class AssetsManifestTests
     public void EveryRegisteredModelHasItsWeightsInTheManifest()
     {
         var weights = AssetManifest.BuiltIn.Entries.Where(e => e.Kind == AssetKind.Weights).ToList();
-        Assert.That(weights.Select(e => e.FileName), Is.EquivalentTo(ModelRegistry.All.Select(m => m.FileName)));
+        Assert.That(weights.Select(e => e.FileName), Is.EquivalentTo(ModelRegistry.All.Select(m => m.FileName).Distinct()));
+        Assert.That(weights, Has.Count.EqualTo(23 + 23 + 9 * 4), "23 torchvision files, 23 fine-tuned, 9 x 4 filter sizes from scratch");
         foreach (var model in ModelRegistry.All)
         {
             var entry = AssetManifest.BuiltIn.Find(model.FileName)!;
@@ -44,12 +45,16 @@ public class AssetsManifestTests
     {
         var manifest = AssetManifest.BuiltIn;
         var vgg = manifest.Select("VGG16", AssetManifest.ParseVariants("both"), ["plane.png", "my_own_photo.png"]);
-        var expectedWeights = ModelRegistry.All.Where(m => m.Model == "vgg16").Select(m => m.FileName);
+        var expectedWeights = new[] { "vgg16-397923af.pth", "vgg16_lpf5-1391f70c.pth" };
         Assert.That(vgg.Select(e => e.FileName), Is.EqualTo(expectedWeights.Append("plane.png")));
 
         var torchvisionOnly = manifest.Select(null, AssetManifest.ParseVariants("torchvision"));
         Assert.That(torchvisionOnly.Select(e => e.FileName),
             Is.EqualTo(ModelRegistry.All.Where(m => m.Variant == ModelVariant.Torchvision).Select(m => m.FileName)));
+
+        var allVgg11 = manifest.Select("vgg11", AssetManifest.ParseVariants("all", "vgg11"));
+        Assert.That(allVgg11.Select(e => e.FileName), Is.EqualTo(new[] { "vgg11-8a719046.pth", "vgg11_lpf4_finetune-35eab449.pth" }));
+        Assert.That(allVgg11[1].Licence, Does.StartWith("CC BY-NC-SA 4.0"));
 
         Assert.That(manifest.Select(null, null, ["berry_transparent.png"]).Single().Kind, Is.EqualTo(AssetKind.Data));
     }

@@ -57,7 +57,7 @@ public class BlurPoolTests
     [Test]
     public void VerifyFiltersNamesTheModuleWhoseFilterWasReplaced()
     {
-        using var net = new AntialiasedResNet50(filterSize: 5);
+        using var net = ModelRegistry.Find("resnet50", ModelVariant.Antialiased).Build();
         Assert.That(BlurPool.VerifyFilters(net), Is.EqualTo(7));
         using (no_grad())
             net.state_dict()["layer3.0.conv3.0.filt"].copy_(ones(256, 1, 5, 5).div(25)); // a box filter, not the binomial one

@@ -35,6 +35,38 @@ public class CompareTests
     }
 
     [Test]
+    public void ThreeVariantsSideBySideWithDifferencesAgainstTheFirst()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var (outDir, tv, aa) = TwoRuns(dir);
+        var lpf3 = FeatureRunFolders.Write(dir, "resnet50", "antialiased-lpf3", rows: 6, stride: 16, seed: 13);
+
+        Assert.That(Comparison.DefaultVariants(outDir, "resnet50", "berry"), Is.EqualTo(new[] { "torchvision", "antialiased", "antialiased-lpf3" }));
+        var global = Comparison.Compare(outDir, "resnet50", "berry").Single(r => (r.Layer, r.Metric) == ("pool", "global"));
+        Assert.That(global.Value("antialiased-lpf3"), Is.EqualTo(lpf3.Global()).Within(1e-12));
+        Assert.That(global.Antialiased, Is.EqualTo(aa.Global()).Within(1e-12));
+
+        var json = Cli("compare", outDir, "--model", "resnet50", "--dataset", "berry", "--json");
+        Assert.That(json.Code, Is.EqualTo(0), json.Stderr);
+        var row = JsonNode.Parse(json.Stdout)!.AsArray().Single(r => r!["layer"]!.GetValue<string>() == "pool" && r["metric"]!.GetValue<string>() == "global")!;
+        Assert.That(row["antialiased-lpf3"]!.GetValue<double>(), Is.EqualTo(lpf3.Global()).Within(1e-12));
+        Assert.That(row["differences"]!["antialiased-lpf3"]!.GetValue<double>(), Is.EqualTo(lpf3.Global() - tv.Global()).Within(1e-12));
+
+        var md = Cli("compare", outDir, "--model", "resnet50", "--dataset", "berry", "--markdown", "--variant", "antialiased-lpf3,antialiased");
+        Assert.That(md.Code, Is.EqualTo(0), md.Stderr);
+        var lines = md.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo("| layer | metric | antialiased-lpf3 | antialiased | difference |"));
+        string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        Assert.That(lines, Does.Contain($"| pool | global | {F(lpf3.Global())} | {F(aa.Global())} | {F(aa.Global() - lpf3.Global())} |"));
+
+        var one = Cli("compare", outDir, "--model", "resnet50", "--dataset", "berry", "--variant", "antialiased");
+        Assert.That((one.Code, one.Stderr), Is.EqualTo((2, "error: --variant names 1 variant: compare needs two or more, e.g. torchvision,antialiased-lpf3\n")));
+        var unknown = Cli("compare", outDir, "--model", "resnet50", "--dataset", "berry", "--variant", "torchvision,lpf9");
+        Assert.That(unknown.Code, Is.EqualTo(2));
+        Assert.That(unknown.Stderr, Does.Contain("unknown variant 'lpf9'"));
+    }
+
+    [Test]
     public void AnIncompleteVariantReadsAsNotRun()
     {
         using var dir = TestPaths.NewTempDir();

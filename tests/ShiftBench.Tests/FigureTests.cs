@@ -54,6 +54,21 @@ public class FigureTests
     }
 
     [Test]
+    public void PairTakesAnyVariantsOnePanelEach()
+    {
+        string outDir = SyntheticRuns.NewOutDir();
+        foreach (var (variant, seed) in new[] { ("torchvision", 1), ("antialiased-lpf2", 2), ("antialiased-lpf4-finetune", 3) })
+            SyntheticRuns.Write(outDir, "berry", "resnet50", variant, 9, 9, 4, Layers, seed: seed);
+        string svgPath = Path.Combine(outDir, "three.svg");
+
+        FigureJobs.Pair(outDir, "resnet50", "berry", "fc", "br", svgPath, variants: ["torchvision", "antialiased-lpf2", "antialiased-lpf4-finetune"]);
+
+        var svg = LoadSvg(svgPath);
+        Assert.That(Bitmaps(svg), Is.EqualTo(4), "three heatmaps and the colour bar");
+        Assert.That(Texts(svg), Does.Contain("antialiased-lpf2").And.Contain("antialiased-lpf4-finetune").And.Contain("torchvision"));
+    }
+
+    [Test]
     public void PairWithAMissingVariantShowsNotRun()
     {
         string outDir = SyntheticRuns.NewOutDir();

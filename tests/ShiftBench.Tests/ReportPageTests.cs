@@ -30,6 +30,7 @@ public class ReportPageTests
         string[] layers = ["pool", "fc", "class"];
         SyntheticRuns.Write(outDir, "berry", "resnet50", "torchvision", 5, 5, 31, layers, seed: 1, figures: ["summary-similarity.png"]);
         SyntheticRuns.Write(outDir, "berry", "resnet50", "antialiased", 5, 5, 31, layers, seed: 2);
+        SyntheticRuns.Write(outDir, "berry", "resnet50", "antialiased-lpf3", 5, 5, 31, layers, seed: 7);
         SyntheticRuns.Write(outDir, "berry", "alexnet", "torchvision", 5, 5, 31, ["fc6", "fc", "class"], anchors: ["tl", "c"], seed: 3);
         SyntheticRuns.Write(outDir, "plane", "resnet50", "torchvision", 7, 7, 22, layers, seed: 4);
         SyntheticRuns.Write(outDir, "plane", "resnet50", "antialiased", 7, 7, 22, layers, seed: 5);
@@ -186,6 +187,24 @@ public class ReportPageTests
             for (int k = 0; k < 3; k++)
                 if (canvas[i * 4 + k] != expectedRgb[i * 3 + k]) mismatches++;
         Assert.That(mismatches, Is.Zero, "page canvas equals the C# rendering of that position");
+        Assert.That(consoleErrors, Is.Empty);
+    }
+
+    [Test]
+    public async Task AFurtherVariantGetsItsOwnPanelAndHoverValue()
+    {
+        await Select("dataset", "berry");
+        await Select("model", "resnet50");
+        await Select("layer", "fc");
+        await Select("anchor", "c");
+        Assert.That(await page.TextContentAsync("#panel-antialiased-lpf3 h2"), Is.EqualTo("antialiased-lpf3"));
+        var run = Run("berry", "resnet50", "antialiased-lpf3");
+        await Hover("antialiased-lpf3", 1, 3, run.Rows, run.Cols);
+        double expected = run.ReadGrid(run.Find("fc", "c")!)[1, 3];
+        double shown = double.Parse((await page.TextContentAsync("#hover-antialiased-lpf3"))!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(shown, Is.EqualTo(expected).Within(0.00005 + 2e-5));
+        await Select("dataset", "plane");
+        Assert.That(await page.TextContentAsync("#notrun-antialiased-lpf3"), Is.EqualTo("not run"), "plane has no lpf3 run");
         Assert.That(consoleErrors, Is.Empty);
     }
 

@@ -109,6 +109,24 @@ public class SlurmTests
     }
 
     [Test]
+    public void AFailedTaskFailsTheWaitNamingItsCellAndShard()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string spec = Path.Combine(dir, "sweep.yaml");
+        File.WriteAllText(spec, $"out: {Path.Combine(dir, "out")}\n" + TwoCells.Replace("variants: [torchvision, antialiased]", "variants: [torchvision]")
+            .Replace("datasets: [berry]", "datasets: [berry, no-such-dataset]"));
+
+        var (code, stdout, stderr) = TestCli.RunWith(Env, "sweep", spec, "--slurm", "--submit", "--wait");
+
+        Assert.That(code, Is.EqualTo(1), stdout + stderr);
+        string error = stderr.Trim().Split('\n')[^1];
+        Assert.That(error, Does.StartWith("error: 2 job(s) did not complete: task 1 (alexnet/torchvision/no-such-dataset/stride-62 shard 0/1) FAILED"));
+        Assert.That(error, Does.Contain("CANCELLED").Or.Contain("DependencyNeverSatisfied").Or.Contain("FAILED"), "the merge job never ran");
+        Assert.That(File.Exists(Path.Combine(dir, "out", "berry", "alexnet", "torchvision", "features-fc7.npy")), Is.False, "the good cell is left to merge");
+        Assert.That(TestCli.Run("sweep", spec, "--status").Stdout, Does.Contain("shards 1/1 complete, to merge"));
+    }
+
+    [Test]
     public void ACancelledTaskIsReportedAndResubmissionRunsOnlyWhatIsMissing()
     {
         using var dir = TestPaths.NewTempDir();

@@ -9,8 +9,7 @@ public static class FetchCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Fetch this model's weights (both variants unless --variant)." };
-        var variant = new Option<string?>("--variant") { Description = "torchvision, antialiased or both (default both)." };
-        variant.AcceptOnlyFromAmong("torchvision", "antialiased", "both");
+        var variant = new Option<string?>("--variant") { Description = "Variant names (comma-separated), both or all (default both)." };
         var dataset = new Option<string?>("--dataset") { Description = "Fetch the source images a dataset config names (configs/NAME.yaml or a .yaml path)." };
         var all = new Option<bool>("--all") { Description = "Fetch every known asset." };
         var weightsDir = new Option<string?>("--weights-dir") { Description = "Weights folder (default $SHIFTBENCH_WEIGHTS, else weights/)." };
@@ -40,7 +39,7 @@ public static class FetchCommand
             else if (modelName is null && variantText is null && datasetName is null)
                 throw new ShiftBenchException("nothing to fetch: name --model, --variant, --dataset or --all (or use --list)");
             else
-                chosen = manifest.Select(modelName, variantText is null ? (modelName is null ? null : AssetManifest.ParseVariants("both")) : AssetManifest.ParseVariants(variantText), datasetFiles);
+                chosen = manifest.Select(modelName, variantText is null ? (modelName is null ? null : AssetManifest.ParseVariants("both", modelName)) : AssetManifest.ParseVariants(variantText, modelName), datasetFiles);
 
             foreach (var file in datasetFiles.Where(f => manifest.Find(f) is null && !File.Exists(Path.Combine(paths.DataDir, f))))
                 Console.Error.WriteLine($"note: {file} (named by dataset {datasetName}) is not a known asset: put it in {paths.DataDir}");

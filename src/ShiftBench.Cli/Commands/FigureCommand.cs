@@ -21,16 +21,24 @@ public static class FigureCommand
 
     static Command Pair()
     {
-        var (outDir, model, dataset, layer) = (OutDir(), Required("--model", "network, e.g. resnet50"), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
+        var (outDir, dataset, layer) = (OutDir(), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
+        var model = new Option<string?>("--model") { Description = "network, e.g. resnet50: its torchvision and antialiased runs" };
+        var pair = new Option<string[]>("--pair") { Description = "two runs MODEL/VARIANT instead of --model, e.g. --pair alexnet/torchvision my_net/onnx", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var anchor = new Option<string?>("--anchor") { Description = "anchor (tl, tr, c, bl, br, ...); not used for class" };
+        var variants = new Option<string?>("--variants") { Description = "panels, comma-separated variant names (default torchvision,antialiased; `all` = every variant of the model)" };
         var (outFile, vmin, vmax) = (OutFile(), Vmin(), Vmax());
-        var command = new Command("pair", "torchvision | antialiased side by side for one model, dataset, layer and anchor.");
+        var command = new Command("pair", "Variants side by side (torchvision | antialiased by default) for one model, dataset, layer and anchor.");
         command.Arguments.Add(outDir);
-        foreach (var o in new Option[] { model, dataset, layer, anchor, outFile, vmin, vmax }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, pair, dataset, layer, anchor, variants, outFile, vmin, vmax }) command.Options.Add(o);
         command.SetAction(p => CliRunner.Guard(() =>
         {
-            foreach (var path in FigureJobs.Pair(p.GetValue(outDir)!, p.GetValue(model)!, p.GetValue(dataset)!, p.GetValue(layer)!,
-                         p.GetValue(anchor), p.GetValue(outFile), p.GetValue(vmin), p.GetValue(vmax)))
+            if (p.GetValue(model) is not null && p.GetValue(pair) is { Length: 2 }) throw new ShiftBenchException("give --model or --pair, not both");
+            var written = p.GetValue(pair) is { Length: 2 } runs
+                ? FigureJobs.PairOf(p.GetValue(outDir)!, runs[0], runs[1], p.GetValue(dataset)!, p.GetValue(layer)!, p.GetValue(anchor), p.GetValue(outFile), p.GetValue(vmin), p.GetValue(vmax))
+                : FigureJobs.Pair(p.GetValue(outDir)!, p.GetValue(model) ?? throw new ShiftBenchException("--model M (its variants) or --pair MODEL/VARIANT MODEL/VARIANT is required"),
+                    p.GetValue(dataset)!, p.GetValue(layer)!, p.GetValue(anchor), p.GetValue(outFile), p.GetValue(vmin), p.GetValue(vmax),
+                    p.GetValue(variants) is { } v ? Models.ModelRegistry.ParseVariants(v, p.GetValue(model)) : null);
+            foreach (var path in written)
                 Console.WriteLine($"wrote {path}");
             return 0;
         }));
@@ -42,7 +50,7 @@ public static class FigureCommand
         var (outDir, dataset, layer) = (OutDir(), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
         var models = new Option<string[]>("--models") { Description = "rows, in this order (default: every model run)", AllowMultipleArgumentsPerToken = true };
         var anchors = new Option<string[]>("--anchors") { Description = "columns, in this order (default: every anchor)", AllowMultipleArgumentsPerToken = true };
-        var variant = new Option<string>("--variant") { Description = "torchvision or antialiased", DefaultValueFactory = _ => "torchvision" };
+        var variant = new Option<string>("--variant") { Description = "variant name (torchvision, antialiased, antialiased-lpf3, ...)", DefaultValueFactory = _ => "torchvision" };
         var (outFile, vmin, vmax) = (OutFile(), Vmin(), Vmax());
         var command = new Command("grid", "Models x anchors for one dataset, layer and variant (like the study's figure 3), one shared colour bar.");
         command.Arguments.Add(outDir);

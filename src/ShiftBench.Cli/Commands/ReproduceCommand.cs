@@ -42,7 +42,7 @@ public static class ReproduceCommand
             var siteGrids = new List<IReadOnlyList<SiteGrid>>();
             foreach (var request in requests)
             {
-                var files = StudySite.Files(request.Model, dataset.Name);
+                var files = StudySite.Files(request.Model ?? throw new ShiftBenchException("reproduce compares the study's networks with its site: an ONNX --model has no published grids"), dataset.Name);
                 siteGrids.Add(await ConsoleProgress.RunAsync(p =>
                     SiteFiles.LoadAsync(files, parse.GetValue(Site)!, cacheDir, Reproduce.SiteGridSize(dataset), fetch, p, cancel)));
             }

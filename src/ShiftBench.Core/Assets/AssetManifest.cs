@@ -10,8 +10,6 @@ public sealed class AssetManifest
 {
     const string StudyImagesBase = "https://jakehlee.github.io/interactive-invariance/data/images/";
     const string StudyImagesLicence = "MIT (jakehlee/interactive-invariance)";
-    const string TorchvisionLicence = "BSD-3-Clause (pytorch/vision); trained on ImageNet";
-    const string AntialiasedLicence = "CC BY-NC-SA 4.0 (adobe/antialiased-cnns); trained on ImageNet";
 
     // Sizes and full hashes of the files served by the study's site (see shared/data/README.md).
     static readonly AssetEntry[] StudyImages =
@@ -22,7 +20,7 @@ public sealed class AssetManifest
             "a35ad2e03289a239a4ee977ef3ba8cd70dac952f242c7224e376982805ecff4d", 247743, StudyImagesLicence, AssetKind.Data),
     ];
 
-    public static AssetManifest BuiltIn { get; } = new([.. ModelRegistry.All.Select(WeightsEntry), .. StudyImages]);
+    public static AssetManifest BuiltIn { get; } = new([.. ModelRegistry.All.DistinctBy(m => m.FileName).Select(WeightsEntry), .. StudyImages]);
 
     public IReadOnlyList<AssetEntry> Entries { get; }
 
@@ -39,23 +37,20 @@ public sealed class AssetManifest
 
     public static AssetEntry WeightsEntry(ModelEntry model) => new(
         model.FileName, model.Url, model.Sha256Prefix.ToLowerInvariant(), Size: null,
-        model.Variant == ModelVariant.Torchvision ? TorchvisionLicence : AntialiasedLicence, AssetKind.Weights);
+        model.Licence, AssetKind.Weights);
 
     public AssetEntry? Find(string fileName) =>
         Entries.FirstOrDefault(e => e.FileName == Path.GetFileName(fileName));
 
-    /// <summary>"torchvision", "antialiased" or "both" (the --variant values).</summary>
-    public static IReadOnlyList<ModelVariant> ParseVariants(string text) =>
-        text.Equals("both", StringComparison.OrdinalIgnoreCase)
-            ? [ModelVariant.Torchvision, ModelVariant.Antialiased]
-            : [ModelRegistry.ParseVariant(text)];
+    /// <summary>The --variant value (names, `both`, `all`) for one model, or for every model when null.</summary>
+    public static IReadOnlyList<string> ParseVariants(string text, string? model = null) => ModelRegistry.ParseVariants(text, model);
 
     /// <summary>
     /// The assets a job needs: weights of `model` (all models when null) in the given variants (no weights
     /// when both are null), plus the manifest entries whose file names appear in datasetFiles (the source
     /// files a dataset config names; names the manifest does not know are the user's own files and are skipped).
     /// </summary>
-    public IReadOnlyList<AssetEntry> Select(string? model, IReadOnlyCollection<ModelVariant>? variants,
+    public IReadOnlyList<AssetEntry> Select(string? model, IReadOnlyCollection<string>? variants,
         IEnumerable<string>? datasetFiles = null)
     {
         var chosen = new List<AssetEntry>();
@@ -65,15 +60,15 @@ public sealed class AssetManifest
             var networks = ModelRegistry.All.Where(m => model is null || m.Model.Equals(model, StringComparison.OrdinalIgnoreCase)).ToList();
             if (networks.Count == 0)
                 throw new ShiftBenchException($"unknown model '{model}' (--model): choose one of {string.Join(", ", ModelRegistry.ModelNames)}");
-            var wanted = networks.Where(m => variants.Contains(m.Variant)).ToList();
+            var wanted = networks.Where(m => variants.Contains(m.VariantName)).ToList();
             if (wanted.Count == 0)
             {
-                string variantNames = string.Join(" or ", variants.Select(v => v.ToString().ToLowerInvariant()));
+                string variantNames = string.Join(" or ", variants);
                 throw new ShiftBenchException(model is null
                     ? $"no model has a {variantNames} variant yet (--variant)"
                     : $"model '{model}' has no {variantNames} variant yet (--variant)");
             }
-            foreach (var m in wanted)
+            foreach (var m in wanted.DistinctBy(m => m.FileName))
                 chosen.Add(Find(m.FileName) ?? throw new InvalidOperationException($"{m.FileName} is missing from the asset manifest"));
         }
         foreach (var file in datasetFiles ?? [])

@@ -39,14 +39,16 @@ public sealed class ShiftDataset : IDisposable
 
     public (int Y, int X) PositionAt(int index) => (Offsets[index / Cols], Offsets[index % Cols]);
 
-    public static ShiftDataset Open(DatasetConfig config, string dataDir, int? stride = null, Device? device = null)
+    /// <param name="mean">Per-channel mean (RGB) of the normalisation; default ImageNet's (so is <paramref name="std"/>).</param>
+    public static ShiftDataset Open(DatasetConfig config, string dataDir, int? stride = null, Device? device = null,
+        IReadOnlyList<double>? mean = null, IReadOnlyList<double>? std = null)
     {
         int step = stride ?? config.Stride;
         if (step < 1) throw new ShiftBenchException($"--stride {step} is invalid: use 1 or more");
-        return new ShiftDataset(config, dataDir, step, device ?? CPU);
+        return new ShiftDataset(config, dataDir, step, device ?? CPU, mean ?? ImageNetMean, std ?? ImageNetStd);
     }
 
-    ShiftDataset(DatasetConfig config, string dataDir, int stride, Device device)
+    ShiftDataset(DatasetConfig config, string dataDir, int stride, Device device, IReadOnlyList<double> meanValues, IReadOnlyList<double> stdValues)
     {
         Config = config;
         Stride = stride;
@@ -88,8 +90,8 @@ public sealed class ShiftDataset : IDisposable
                     freqX = FftFrequencies(size).to(device).MoveToOuterDisposeScope();
                 }
             }
-            mean = tensor(ImageNetMean, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
-            std = tensor(ImageNetStd, ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
+            mean = tensor(meanValues.ToArray(), ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
+            std = tensor(stdValues.ToArray(), ScalarType.Float32).view(1, 3, 1, 1).to(device).MoveToOuterDisposeScope();
             if (cropSource is not null)
                 normalisedSource = Normalise(cropSource.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
             else if (patchRgb is not null && config.Canvas.Image is null)

@@ -3,21 +3,46 @@ namespace ShiftBench.Report;
 /// <summary>The `shiftbench figure` jobs: pick runs and grids from an output folder and draw them with <see cref="Figures"/>.</summary>
 public static class FigureJobs
 {
+    /// <summary>The study's pair, the default panels of `figure pair`.</summary>
     public static readonly string[] Variants = ["torchvision", "antialiased"];
 
-    /// <summary>torchvision | antialiased for one model, dataset, layer and anchor. Returns the files written.</summary>
+    /// <summary>
+    /// One panel per variant (default torchvision | antialiased; any two or more) for one model, dataset,
+    /// layer and anchor, on one colour scale. Returns the files written.
+    /// </summary>
     public static IReadOnlyList<string> Pair(string outDir, string model, string dataset, string layer, string? anchor,
-        string? outFile, double? vmin = null, double vmax = 1.0)
+        string? outFile, double? vmin = null, double vmax = 1.0, IReadOnlyList<string>? variants = null)
     {
+        var names = variants is { Count: > 0 } ? variants : Variants;
         var runs = RunsOf(outDir, dataset);
         if (!runs.Any(r => r.Model == model))
             throw new ShiftBenchException($"no run of model '{model}' on dataset '{dataset}' below '{outDir}' (--model): runs found: {string.Join(", ", runs.Select(r => r.Model).Distinct())}");
         anchor = CheckLayerAnchor(runs.Where(r => r.Model == model), layer, anchor);
-        var panels = new FigurePanel?[1, Variants.Length];
-        for (int c = 0; c < Variants.Length; c++)
-            panels[0, c] = Panel(runs.FirstOrDefault(r => r.Model == model && r.Variant == Variants[c]), layer, anchor, Variants[c]);
+        var panels = new FigurePanel?[1, names.Count];
+        for (int c = 0; c < names.Count; c++)
+            panels[0, c] = Panel(runs.FirstOrDefault(r => r.Model == model && r.Variant == names[c]), layer, anchor, names[c]);
         string title = anchor is null ? $"{model} · {layer} · {dataset}" : $"{model} · {layer} · anchor {anchor}{AnchorText(runs, layer, anchor)} · {dataset}";
-        string stem = $"pair-{dataset}-{model}-{layer}" + (anchor is null ? "" : $"-{anchor}");
+        string stem = $"pair-{dataset}-{model}-{layer}" + (anchor is null ? "" : $"-{anchor}") + (names.SequenceEqual(Variants) ? "" : "-" + string.Join("-", names));
+        return Write(outDir, outFile, stem, title, panels, vmin, vmax, layer, null);
+    }
+
+    /// <summary>Any two runs of one dataset side by side, each MODEL/VARIANT (an ONNX network beside a zoo variant, say).</summary>
+    public static IReadOnlyList<string> PairOf(string outDir, string left, string right, string dataset, string layer, string? anchor,
+        string? outFile, double? vmin = null, double vmax = 1.0)
+    {
+        var runs = RunsOf(outDir, dataset);
+        var chosen = new[] { left, right }.Select(name =>
+        {
+            var (model, variant) = Analysis.Comparison.ParseRun(name);
+            return runs.FirstOrDefault(r => r.Model == model && r.Variant == variant)
+                ?? throw new ShiftBenchException($"no run {name} on dataset '{dataset}' below '{outDir}' (--pair): runs found: {string.Join(", ", runs.Select(r => r.Model + "/" + r.Variant))}");
+        }).ToList();
+        anchor = CheckLayerAnchor(chosen, layer, anchor);
+        var panels = new FigurePanel?[1, 2];
+        panels[0, 0] = Panel(chosen[0], layer, anchor, left);
+        panels[0, 1] = Panel(chosen[1], layer, anchor, right);
+        string title = anchor is null ? $"{layer} · {dataset}" : $"{layer} · anchor {anchor}{AnchorText(chosen, layer, anchor)} · {dataset}";
+        string stem = $"pair-{dataset}-{left.Replace('/', '_')}-{right.Replace('/', '_')}-{layer}" + (anchor is null ? "" : $"-{anchor}");
         return Write(outDir, outFile, stem, title, panels, vmin, vmax, layer, null);
     }
 
@@ -25,8 +50,8 @@ public static class FigureJobs
     public static IReadOnlyList<string> Grid(string outDir, string dataset, string layer, IReadOnlyList<string>? models,
         IReadOnlyList<string>? anchors, string variant, string? outFile, double? vmin = null, double vmax = 1.0)
     {
-        if (!Variants.Contains(variant))
-            throw new ShiftBenchException($"unknown variant '{variant}' (--variant): use {string.Join(" or ", Variants)}");
+        if (!Models.ModelRegistry.VariantNames.Contains(variant))
+            throw new ShiftBenchException($"unknown variant '{variant}' (--variant): use {string.Join(", ", Models.ModelRegistry.VariantNames)}");
         var runs = RunsOf(outDir, dataset);
         models = models is { Count: > 0 } ? models : runs.Select(r => r.Model).Distinct().ToList();
         foreach (var m in models.Where(m => !runs.Any(r => r.Model == m)))

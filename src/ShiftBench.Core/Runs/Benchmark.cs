@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Models.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,6 +42,45 @@ public static class Benchmark
             var endToEnd = ExperimentRunner.Run(request, progress);
             return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),
                 forward, endToEnd.ImagesPerSecond, gflop, MatmulPeakGflops(device));
+        }
+        finally
+        {
+            Directory.Delete(outRoot, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// An ONNX file under ONNX Runtime: forward-only images/s (one session call per batch, logits only) and
+    /// end-to-end `run` images/s. GFLOP/s is not measured (NaN): the graph's operators are not counted.
+    /// </summary>
+    public static BenchResult RunOnnx(OnnxModel onnx, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null)
+    {
+        if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
+        if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
+        double forward;
+        using (var network = new OnnxFeatureNetwork(onnx, [ModelEntry.LogitsLayer], device))
+        using (var input = randn(batchSize, 3, onnx.Size, onnx.Size))
+        {
+            foreach (var t in network.Forward(input).Values) t.Dispose(); // warm-up
+            var clock = Stopwatch.StartNew();
+            int done = 0;
+            for (; done < images; done += batchSize)
+            {
+                foreach (var t in network.Forward(input).Values) t.Dispose();
+                progress?.Report(new ProgressUpdate("forward only (ONNX Runtime)", done + batchSize, images, "images"));
+            }
+            forward = done / clock.Elapsed.TotalSeconds;
+        }
+        string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
+        try
+        {
+            var endToEnd = ExperimentRunner.Run(new RunRequest
+            {
+                Onnx = onnx, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.File(onnx.Path), Layers = [ModelEntry.LogitsLayer],
+                BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images,
+            }, progress);
+            return new BenchResult(onnx.Name, OnnxModel.VariantName, batchSize, images, get_num_threads(),
+                forward, endToEnd.ImagesPerSecond, double.NaN, double.NaN);
         }
         finally
         {

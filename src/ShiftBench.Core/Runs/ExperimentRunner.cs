@@ -24,16 +24,16 @@ public static class ExperimentRunner
             return MultiPatchRunner.Run(request, progress, cancel);
         var total = Stopwatch.StartNew();
         var timings = new RunTimings();
-        var entry = request.Model;
         var layers = Validate(request);
 
-        using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device);
+        using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device, request.Onnx?.Mean, request.Onnx?.Std);
         var anchors = Anchors.Parse(request.AnchorSpecs, dataset.Offsets);
         string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp) : "";
         var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: FileHash.Sha256(s.Path))).ToList();
 
         string runDir = request.RunDirectory;
         string partialDir = Path.Combine(runDir, RunLayout.PartialFolder);
+        string? created = FirstMissing(runDir);
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
 
@@ -46,9 +46,17 @@ public static class ExperimentRunner
         if (request.MergeShards)
             return MergeShards(request, dataset, anchors, layers, runDir, partialDir, fingerprint, weightsSha, sourceShas, total, timings);
 
-        // Weights are loaded (and refused if damaged) before the folder is touched.
+        // The network is loaded (damaged weights refused) before anything is written, so it leaves nothing behind.
         var load = Stopwatch.StartNew();
-        using var model = ModelLoader.Load(entry, request.Weights, request.Device);
+        IFeatureNetwork network;
+        try { network = Open(request, layers); }
+        catch when (created is not null && !Directory.EnumerateFiles(created, "*", SearchOption.AllDirectories).Any())
+        {
+            Directory.Delete(created, recursive: true); // only the empty folders made above
+            throw;
+        }
+        using var _ = network;
+        timings.LoadSeconds = load.Elapsed.TotalSeconds;
 
         int positions = dataset.Count;
         // A shard computes its block into its own folder (nothing another shard writes); a whole run uses .partial.
@@ -60,10 +68,6 @@ public static class ExperimentRunner
         RunLayout.MarkIncomplete(runDir);
         if (request.Shard is not null) WriteRunArguments(workDir, request);
 
-        // Taps only for stored layers; logits (fc) are the model output and always kept for class/top1.
-        var tapped = entry.Taps.Where(t => layers.Contains(t.Name)).ToList();
-        using var taps = new FeatureTaps(model, tapped);
-        timings.LoadSeconds = load.Elapsed.TotalSeconds;
 
         int stopAt = Math.Min(end, begin + (request.MaxPositions ?? positions));
         double secondsBefore = request.Shard is null ? 0 : ShardedRun.ReadProgress(workDir)?.Seconds ?? 0;
@@ -83,15 +87,7 @@ public static class ExperimentRunner
                 timings.DataSeconds += phase.Elapsed.TotalSeconds;
 
                 phase.Restart();
-                Dictionary<string, Tensor> outputs;
-                using (inference_mode()) // no autograd bookkeeping at all: measurably faster than no_grad here
-                {
-                    var logits = model.call(batch);
-                    outputs = taps.Take();
-                    outputs[ModelEntry.LogitsLayer] = logits.to(ScalarType.Float32);
-                    foreach (var t in outputs.Values) t.DetachFromDisposeScope();
-                    outputs = outputs.ToDictionary(kv => kv.Key, kv => kv.Value.cpu().contiguous());
-                }
+                var outputs = network.Forward(batch);
                 timings.ForwardSeconds += phase.Elapsed.TotalSeconds;
 
                 phase.Restart();
@@ -131,9 +127,21 @@ public static class ExperimentRunner
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
-        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings);
+        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network);
         Directory.Delete(partialDir, recursive: true);
         return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings);
+    }
+
+    /// <summary>
+    /// The network with its layers: a zoo module with taps only for stored layers (logits, fc, are the model
+    /// output and always kept for class/top1), or an ONNX Runtime session.
+    /// </summary>
+    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers)
+    {
+        if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
+        var entry = request.Zoo;
+        var model = ModelLoader.Load(entry, request.Weights, request.Device);
+        return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)));
     }
 
     /// <summary>
@@ -142,19 +150,21 @@ public static class ExperimentRunner
     /// </summary>
     public static IReadOnlyList<string> Validate(RunRequest request)
     {
-        var layers = ResolveLayers(request.Model, request.Layers);
+        var layers = request.ResolveLayers();
         if (request.BatchSize < 1) throw new ShiftBenchException($"--batch-size {request.BatchSize} is invalid: use 1 or more");
         int stride = request.Stride ?? request.Dataset.Stride;
         if (stride < 1) throw new ShiftBenchException($"--stride {stride} is invalid: use 1 or more");
         if (layers.Contains(ModelEntry.ClassLayer) && request.Dataset.TargetClass is null && request.Dataset.Kind != DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' ({request.Dataset.ConfigPath}) has no target_class; add it or leave out the class layer (--layers)");
         Anchors.Parse(request.AnchorSpecs, request.Dataset.Offsets(stride));
+        if (request.Onnx is { } onnx && onnx.Size != request.Dataset.Canvas.Size)
+            throw new ShiftBenchException($"{Path.GetFileName(onnx.Path)} takes {onnx.Size}x{onnx.Size} images but dataset '{request.Dataset.Name}' renders {request.Dataset.Canvas.Size}x{request.Dataset.Canvas.Size}: use a dataset config with canvas size {onnx.Size}, or a model that takes {request.Dataset.Canvas.Size}");
         if ((request.Shard is not null || request.MergeShards) && request.Dataset.Kind == DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' is of kind patches, which is not sharded (--shard, merge): run it whole");
         return layers;
     }
 
-    static string Describe(RunRequest r) => $"{r.Model.Model} {r.Model.VariantName} {r.Dataset.Name}";
+    static string Describe(RunRequest r) => $"{r.ModelName} {r.VariantName} {r.Dataset.Name}";
 
     public static IReadOnlyList<string> ResolveLayers(ModelEntry entry, IReadOnlyList<string> requested)
     {
@@ -165,6 +175,14 @@ public static class ExperimentRunner
             if (!entry.Layers.Contains(name))
                 throw new ShiftBenchException($"unknown layer '{name}' for {entry.Model} (--layers): choose from {string.Join(", ", entry.Layers)}");
         return entry.Layers.Where(names.Contains).ToList();
+    }
+
+    /// <summary>The outermost folder of <paramref name="dir"/> that does not exist yet, or null.</summary>
+    static string? FirstMissing(string dir)
+    {
+        string? missing = null;
+        for (var d = new DirectoryInfo(dir); d is not null && !d.Exists; d = d.Parent) missing = d.FullName;
+        return missing;
     }
 
     static void EnsureWritable(string runDir, string outRoot)
@@ -187,11 +205,12 @@ public static class ExperimentRunner
     {
         var key = new JsonObject
         {
-            ["model"] = r.Model.Model, ["variant"] = r.Model.VariantName,
+            ["model"] = r.ModelName, ["variant"] = r.VariantName,
             ["weights"] = weightsSha.Length > 0 ? weightsSha : r.Weights.ToString(),
             ["dataset"] = JsonSerializer.SerializeToNode(r.Dataset), ["sources"] = new JsonArray([.. sourceShas.Select(s => JsonValue.Create(s))]),
             ["stride"] = dataset.Stride, ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
         };
+        if (r.Onnx is { } onnx) key["onnx"] = onnx.Describe(); // input size, normalisation, channels, logits
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.ToJsonString())))[..16];
     }
 
@@ -280,7 +299,7 @@ public static class ExperimentRunner
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir)
     {
         string Partial(string layer) => Path.Combine(partialDir, RunLayout.FeaturesFile(layer));
-        string title(string layer, string what) => $"{request.Model.Model} ({request.Model.VariantName}) {layer} {what} - {request.Dataset.Name}";
+        string title(string layer, string what) => $"{request.ModelName} ({request.VariantName}) {layer} {what} - {request.Dataset.Name}";
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
         {
@@ -311,7 +330,7 @@ public static class ExperimentRunner
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
         string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
-        double imagesPerSecond, RunTimings timings, int shards = 1)
+        double imagesPerSecond, RunTimings timings, int shards = 1, IFeatureNetwork? network = null)
     {
         var config = ConfigJson(request.Dataset);
         var json = new JsonObject
@@ -319,10 +338,10 @@ public static class ExperimentRunner
             ["tool"] = "shiftbench",
             ["version"] = typeof(ExperimentRunner).Assembly.GetName().Version?.ToString(3),
             ["command"] = request.CommandLine,
-            ["model"] = request.Model.Model,
-            ["variant"] = request.Model.VariantName,
-            ["filter_size"] = request.Model.FilterSize,
-            ["weights"] = new JsonObject { ["path"] = request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), ["sha256"] = weightsSha, ["url"] = request.Model.Url },
+            ["model"] = request.ModelName,
+            ["variant"] = request.VariantName,
+            ["filter_size"] = request.Model?.FilterSize,
+            ["weights"] = new JsonObject { ["path"] = request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), ["sha256"] = weightsSha, ["url"] = request.Model?.Url },
             ["dataset"] = new JsonObject
             {
                 ["name"] = request.Dataset.Name,
@@ -348,12 +367,28 @@ public static class ExperimentRunner
             },
             ["images_per_second"] = Math.Round(imagesPerSecond, 3),
             ["shards"] = shards,
+            ["onnx"] = request.Onnx is { } onnx ? OnnxRecord(onnx, network as Models.Onnx.OnnxFeatureNetwork, layers) : null,
             ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
             ["fingerprint"] = fingerprint,
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
             ["complete"] = true,
         };
         RunLayout.WriteRunJson(runDir, json);
+    }
+
+    /// <summary>
+    /// run.json "onnx": the file (SHA-256, opset, producer), how it was fed, the runtime and each layer's tensor;
+    /// a merge of shards has no session, so provider and reductions are then null.
+    /// </summary>
+    static JsonObject OnnxRecord(Models.Onnx.OnnxModel onnx, Models.Onnx.OnnxFeatureNetwork? session, IReadOnlyList<string> layers)
+    {
+        var json = onnx.Describe();
+        json["onnxruntime"] = Models.Onnx.OnnxFeatureNetwork.RuntimeVersion;
+        json["execution_provider"] = session?.ExecutionProvider;
+        json["layers"] = new JsonObject(layers.Select(l => KeyValuePair.Create(l, (JsonNode?)(l is ModelEntry.LogitsLayer or ModelEntry.ClassLayer
+            ? new JsonObject { ["tensor"] = onnx.LogitsTensor, ["reduction"] = l == ModelEntry.ClassLayer ? "softmax" : "flat" }
+            : new JsonObject { ["tensor"] = onnx.Spec(l).Tensor, ["reduction"] = session?.Reductions[l] }))));
+        return json;
     }
 
     static readonly JsonSerializerOptions SnakeCase = new()

@@ -15,7 +15,7 @@ public static class ModelLoader
         {
             if (!File.Exists(path))
                 throw new ShiftBenchException($"weights file {path} is missing: download {entry.Url} there (or run `shiftbench fetch --model {entry.Model} --variant {entry.VariantName}`)");
-            var stateDict = PthFile.ReadStateDict(path);
+            var stateDict = RenameKeys(entry, PthFile.ReadStateDict(path));
             try { StateDictLoader.Load(model, stateDict, path, $"{entry.Model} ({entry.VariantName})"); }
             finally { foreach (var t in stateDict.Values) t.Dispose(); }
             // The published `filt` buffers must be the binomial filters the filter size implies.
@@ -27,5 +27,14 @@ public static class ModelLoader
         }
         model.eval();
         return model.to(device);
+    }
+
+    /// <summary>Older published files name some keys differently (DenseNet's `norm.1`); maps them to the network's names.</summary>
+    static OrderedDictionary<string, Tensor> RenameKeys(ModelEntry entry, OrderedDictionary<string, Tensor> stateDict)
+    {
+        if (stateDict.Keys.All(k => entry.ModelKey(k) == k)) return stateDict;
+        var renamed = new OrderedDictionary<string, Tensor>();
+        foreach (var (key, value) in stateDict) renamed[entry.ModelKey(key)] = value;
+        return renamed;
     }
 }

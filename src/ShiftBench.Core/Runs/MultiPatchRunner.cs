@@ -16,7 +16,7 @@ public static class MultiPatchRunner
     public static RunResult Run(RunRequest request, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
         var patches = request.Dataset.ExpandPatches(request.DataDir);
-        var layers = ExperimentRunner.ResolveLayers(request.Model, request.Layers);
+        var layers = request.ResolveLayers();
         if (layers.Contains(ModelEntry.ClassLayer) && patches.FirstOrDefault(p => p.TargetClass is null) is { } unlabelled)
             throw new ShiftBenchException($"{request.Dataset.ConfigPath}: patch {unlabelled.Name} has no target class; add target_class or list it in patches.classes, or leave out the class layer (--layers)");
 
@@ -39,7 +39,7 @@ public static class MultiPatchRunner
             var perPatch = results.Select(r => GridCsv.Read(Path.Combine(r.RunDirectory, RunLayout.Csv(stem)))).ToList();
             var offsets = perPatch[0].Offsets;
             var (mean, std) = MeanAndStd(perPatch.Select(p => p.Grid).ToList());
-            string title = $"{request.Model.Model} ({request.Model.VariantName}) {stem} - {request.Dataset.Name}, mean of {patches.Count} patches";
+            string title = $"{request.ModelName} ({request.VariantName}) {stem} - {request.Dataset.Name}, mean of {patches.Count} patches";
             GridCsv.Write(Path.Combine(runDir, RunLayout.Csv(stem)), mean, offsets);
             GridCsv.Write(Path.Combine(runDir, RunLayout.Csv(stem + RunLayout.StdSuffix)), std, offsets);
             AtomicFile.Write(Path.Combine(runDir, RunLayout.Png(stem)), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));

@@ -1,5 +1,6 @@
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Models.Onnx;
 using static TorchSharp.torch;
 
 namespace ShiftBench.Runs;
@@ -16,10 +17,14 @@ public sealed record WeightsSource(string? Path)
     public override string ToString() => Path ?? DeterministicName;
 }
 
-/// <summary>Everything one run needs; built by the CLI (or a sweep) from options and defaults.</summary>
+/// <summary>
+/// Everything one run needs; built by the CLI (or a sweep) from options and defaults. The network is a zoo
+/// entry (<see cref="Model"/>) or an ONNX file (<see cref="Onnx"/>, whose Weights name the same file).
+/// </summary>
 public sealed record RunRequest
 {
-    public required ModelEntry Model { get; init; }
+    public ModelEntry? Model { get; init; }
+    public OnnxModel? Onnx { get; init; }
     public required DatasetConfig Dataset { get; init; }
     public required string DataDir { get; init; }
     public required WeightsSource Weights { get; init; }
@@ -46,7 +51,18 @@ public sealed record RunRequest
     /// <summary>Set for the per-patch runs of a `patches` dataset, which live inside the parent run.</summary>
     public string? RunDirectoryOverride { get; init; }
 
-    public string RunDirectory => RunDirectoryOverride ?? Output.RunLayout.RunDirectory(OutRoot, Dataset.Name, Model.Model, Model.VariantName);
+    public string RunDirectory => RunDirectoryOverride ?? Output.RunLayout.RunDirectory(OutRoot, Dataset.Name, ModelName, VariantName);
+
+    /// <summary>The zoo entry; a bug to ask for on an ONNX run.</summary>
+    public ModelEntry Zoo => Model ?? throw new InvalidOperationException("not a zoo run");
+    /// <summary>run.json's model: the zoo name, or the ONNX file's stem (or --name).</summary>
+    public string ModelName => Onnx?.Name ?? Zoo.Model;
+    /// <summary>run.json's variant: torchvision, antialiased, or onnx.</summary>
+    public string VariantName => Onnx is null ? Zoo.VariantName : OnnxModel.VariantName;
+
+    /// <summary>Layer names to write: the zoo's names, or the ONNX file's tensors (NAME[@gap|@flat]), fc and class.</summary>
+    public IReadOnlyList<string> ResolveLayers() =>
+        Onnx is { } onnx ? onnx.ResolveLayers(Layers) : Runs.ExperimentRunner.ResolveLayers(Zoo, Layers);
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,

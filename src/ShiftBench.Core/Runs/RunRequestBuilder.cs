@@ -1,6 +1,7 @@
 using ShiftBench.Assets;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Models.Onnx;
 
 namespace ShiftBench.Runs;
 
@@ -26,6 +27,8 @@ public sealed record RunChoices
     public bool Resume { get; init; }
     public double? Vmin { get; init; }
     public string CommandLine { get; init; } = "";
+    /// <summary>Input settings for an ONNX --model (each null = PATH.onnx.yaml, else the default).</summary>
+    public OnnxOptions Onnx { get; init; } = new();
     /// <summary>K/N: compute only that shard of each run (see <see cref="ShardSpec"/>).</summary>
     public string? Shard { get; init; }
     /// <summary>Assemble the runs from their shards instead of computing.</summary>
@@ -37,7 +40,24 @@ public static class RunRequestBuilder
 {
     public static IReadOnlyList<RunRequest> Build(RunChoices choices)
     {
-        var variants = AssetManifest.ParseVariants(choices.Variant);
+        if (LoadOnnx(choices.Model, choices.Onnx) is { } onnx)
+        {
+            if (choices.Weights is not null)
+                throw new ShiftBenchException("--weights does not apply to an ONNX model: its weights are inside the file");
+            if (choices.Shard is not null || choices.Merge)
+                throw new ShiftBenchException("--shard and --merge are not available for ONNX models yet: run the ONNX model whole");
+            return
+            [
+                new RunRequest
+                {
+                    Onnx = onnx, Dataset = DatasetCatalog.Resolve(choices.Dataset), DataDir = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir).DataDir,
+                    Weights = WeightsSource.File(onnx.Path), Layers = choices.Layers, AnchorSpecs = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named,
+                    Stride = choices.Stride, BatchSize = choices.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = choices.Out,
+                    Device = ComputeDevice.Resolve(choices.Device), Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                },
+            ];
+        }
+        var variants = AssetManifest.ParseVariants(choices.Variant, ModelRegistry.FindArchitecture(choices.Model).Name);
         bool synthetic = choices.Weights == WeightsSource.DeterministicName;
         if (choices.Weights is not null && variants.Count > 1 && !synthetic)
             throw new ShiftBenchException("--weights names one file, so it needs a single --variant (torchvision or antialiased)");
@@ -72,7 +92,7 @@ public static class RunRequestBuilder
     {
         var args = new List<string>
         {
-            "--model", r.Model.Model, "--variant", r.Model.VariantName,
+            "--model", r.Zoo.Model, "--variant", r.Zoo.VariantName,
             "--dataset", r.Dataset.ConfigPath.Length > 0 ? Path.GetFullPath(r.Dataset.ConfigPath) : r.Dataset.Name,
             "--weights", r.Weights.Path is { } w ? Path.GetFullPath(w) : WeightsSource.DeterministicName,
             "--data-dir", Path.GetFullPath(r.DataDir), "--out", Path.GetFullPath(r.OutRoot),
@@ -91,10 +111,23 @@ public static class RunRequestBuilder
     /// </summary>
     public static IReadOnlyList<AssetEntry> NeededAssets(RunChoices choices, IReadOnlyList<RunRequest> requests)
     {
-        bool publishedWeights = choices.Weights is null;
-        var variants = requests.Select(r => r.Model.Variant).ToList();
+        bool publishedWeights = choices.Weights is null && requests[0].Model is not null; // an ONNX file holds its own
         return AssetManifest.BuiltIn.Select(
-            publishedWeights ? requests[0].Model.Model : null, publishedWeights ? variants : null,
+            publishedWeights ? requests[0].Zoo.Model : null, publishedWeights ? requests.Select(r => r.Zoo.Variant).ToList() : null,
             requests[0].Dataset.SourceFiles);
+    }
+
+    /// <summary>The ONNX file --model names, loaded and checked; null for a zoo name (which takes no ONNX option).</summary>
+    public static OnnxModel? LoadOnnx(string model, OnnxOptions options)
+    {
+        if (OnnxModel.IsOnnxPath(model)) return OnnxModel.Load(model, options);
+        var given = new (string Option, object? Value)[]
+        {
+            ("--name", options.Name), ("--logits", options.Logits), ("--input-size", options.Size),
+            ("--mean", options.Mean), ("--std", options.Std), ("--channels", options.Channels),
+        };
+        foreach (var (option, _) in given.Where(g => g.Value is not null))
+            throw new ShiftBenchException($"{option} applies to ONNX models only (--model PATH.onnx)");
+        return null;
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Models.Onnx;
 using ShiftBench.Output;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -35,6 +36,9 @@ public sealed class SweepSpec
     [YamlIgnore]
     public IReadOnlyList<Gate> ParsedGates { get; private set; } = [];
 
+    /// <summary>The variant names for one model: `both` and `all` expanded, duplicates dropped.</summary>
+    public IReadOnlyList<string> VariantsOf(string model) => ModelRegistry.ParseVariants(string.Join(',', Variants), model);
+
     static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
 
     public static SweepSpec Load(string path)
@@ -49,15 +53,27 @@ public sealed class SweepSpec
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
         if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
-        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased or both");
+        if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased, both, all or variant names");
         // Typos in closed lists are caught before any cell runs (datasets may also be config files, checked per cell).
-        foreach (var variant in spec.Variants.Where(v => v is not ("torchvision" or "antialiased")))
-            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use torchvision and/or antialiased");
+        var variantNames = ModelRegistry.VariantNames.Concat(["both", "all"]).ToList();
+        foreach (var variant in spec.Variants.Where(v => !variantNames.Contains(v)))
+            throw new ShiftBenchException($"{path}: unknown variant '{variant}' in variants; use {string.Join(", ", variantNames)}");
         var known = ModelRegistry.ModelNames.ToHashSet();
-        foreach (var model in spec.Models.Where(m => !known.Contains(m)))
-            throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)}");
-        var datasetNames = Sweep.Cells(spec).Select(c => c.DatasetName).Distinct().ToList();
-        spec.ParsedGates = [.. spec.Gates.Select(g => Gate.Parse(g, spec.Models, datasetNames, spec.Variants, $"{path}: gates"))];
+        foreach (var model in spec.Models.Where(m => !known.Contains(m) && !OnnxModel.IsOnnxPath(m)))
+            throw new ShiftBenchException($"{path}: unknown model '{model}' in models; choose from {string.Join(", ", known)} or give a PATH.onnx");
+        // ONNX files are read now, so a bad file stops the sweep before any cell runs.
+        foreach (var model in spec.Models.Where(OnnxModel.IsOnnxPath)) OnnxModel.Load(model);
+        foreach (var model in spec.Models.Where(m => !OnnxModel.IsOnnxPath(m)))
+        {
+            var variants = spec.VariantsOf(model);
+            var has = ModelRegistry.VariantsOf(model);
+            foreach (var variant in variants.Where(v => !has.Contains(v)))
+                throw new ShiftBenchException($"{path}: model {model} has no {variant} weights (variants); it has {string.Join(", ", has)}");
+        }
+        var cells = Sweep.Cells(spec);
+        var datasetNames = cells.Select(c => c.DatasetName).Distinct().ToList();
+        spec.ParsedGates = [.. spec.Gates.Select(g => Gate.Parse(g, cells.Select(c => c.Model).Distinct().ToList(), datasetNames,
+            cells.Select(c => c.Variant).Distinct().ToList(), $"{path}: gates"))];
         return spec;
     }
 }
@@ -65,10 +81,10 @@ public sealed class SweepSpec
 /// <summary>
 /// One run of a sweep. Dataset is as the sweep file names it (a name or a YAML path); Config is that dataset
 /// resolved, or null with ConfigError when it cannot be (the cell then fails alone). The run folder is named by
-/// the config's own name, exactly as `run` names it.
+/// the config's own name, exactly as `run` names it. An ONNX file's cell has its stem as Model, variant onnx.
 /// </summary>
 public sealed record SweepCell(string Model, string Variant, string Dataset, DatasetConfig? Config, string? ConfigError,
-    int Stride, string OutRoot, SweepSpec Spec)
+    int Stride, string OutRoot, SweepSpec Spec, string? OnnxPath = null)
 {
     public string DatasetName => Config?.Name ?? Dataset;
     public string Name => $"{Model}/{Variant}/{DatasetName}/stride-{Stride}";
@@ -101,10 +117,12 @@ public static class Sweep
             catch (ShiftBenchException e) { return (Text: d, Config: (DatasetConfig?)null, Error: e.Message); }
         }).ToList();
         return (from model in spec.Models.Distinct()
-                from variant in spec.Variants.Distinct()
+               let onnx = OnnxModel.IsOnnxPath(model)
+               from variant in onnx ? [OnnxModel.VariantName] : spec.VariantsOf(model)
                 from dataset in datasets
                 from stride in spec.Strides.Distinct()
-                select new SweepCell(model, variant, dataset.Text, dataset.Config, dataset.Error, stride, OutRootFor(spec, stride), spec)).ToList();
+                select new SweepCell(onnx ? Path.GetFileNameWithoutExtension(model) : model, variant, dataset.Text, dataset.Config, dataset.Error,
+                    stride, OutRootFor(spec, stride), spec, onnx ? Path.GetFullPath(model) : null)).ToList();
     }
 
     /// <summary>
@@ -123,7 +141,7 @@ public static class Sweep
             string resize = run["dataset"]?["config"]?["resize_method"]?.GetValue<string>() ?? DatasetConfig.UnrecordedResizeMethod;
             if (cell.Config is { } config && resize != config.ResizeMethod) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
-            bool sameWeights = cell.Spec.Weights switch
+            bool sameWeights = cell.OnnxPath is not null ? weights == cell.OnnxPath : cell.Spec.Weights switch
             {
                 null => weights is not null && weights != WeightsSource.DeterministicName,
                 WeightsSource.DeterministicName => weights == WeightsSource.DeterministicName,
@@ -144,7 +162,7 @@ public static class Sweep
     static IEnumerable<string> RequestedLayers(SweepCell cell)
     {
         var requested = cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(l => l.ToLowerInvariant()).ToList();
+            .Select(l => cell.OnnxPath is null ? l.ToLowerInvariant() : LayerSpec.FileSafe(l)).ToList();
         if (requested.Count > 0) return requested;
         var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
         return entry?.Layers ?? [];
@@ -202,7 +220,21 @@ public static class Sweep
         ShardSpec? shard = null, bool merge = false)
     {
         var dataset = cell.Config ?? throw new ShiftBenchException(cell.ConfigError ?? $"dataset '{cell.Dataset}' cannot be read");
-        var entry = ModelRegistry.Find(cell.Model, ModelRegistry.ParseVariant(cell.Variant));
+        if (cell.OnnxPath is { } onnxPath)
+        {
+            if (shard is not null || merge)
+                throw new ShiftBenchException($"{cell.Name}: ONNX models are not sharded yet (Slurm sweeps); run this sweep without --slurm");
+            var onnx = OnnxModel.Load(onnxPath);
+            ExperimentRunner.Run(new RunRequest
+            {
+                Onnx = onnx, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.File(onnx.Path),
+                Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
+                Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
+                CommandLine = $"shiftbench sweep ({cell.Name})",
+            }, progress, cancel);
+            return;
+        }
+        var entry = ModelRegistry.Find(cell.Model, cell.Variant);
         var weights = cell.Spec.Weights switch
         {
             null => WeightsSource.File(Path.Combine(weightsDir, entry.FileName)),

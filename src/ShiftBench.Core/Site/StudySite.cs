@@ -37,7 +37,12 @@ public static class StudySite
 
     /// <summary>The site's model name: ours, except mobilev2 for mobilenet_v2; antialiased networks add AA.</summary>
     public static string ModelName(ModelEntry entry) =>
-        (entry.Model == "mobilenet_v2" ? "mobilev2" : entry.Model) + (entry.Variant == ModelVariant.Antialiased ? "AA" : "");
+        (entry.Model == "mobilenet_v2" ? "mobilev2" : entry.Model) + entry.VariantName switch
+        {
+            ModelVariant.Torchvision => "",
+            ModelVariant.Antialiased => "AA",
+            var other => throw new ShiftBenchException($"the study's site has the torchvision and antialiased variants only, not {other} (--variant)"),
+        };
 
     public static IReadOnlyList<string> Layers(ModelEntry entry) => [.. entry.Layers.Where(l => l != LayerNotOnSite)];
 
