@@ -39,7 +39,10 @@ public sealed record AlexNetSpec : ArchitectureSpec
         layers.Add(Conv2d(256, 256, kernel_size: 3, padding: 1));
         layers.Add(ReLU());
         Pool(256);
-        return new AlexNet(Sequential(layers));
+        return new PooledClassifierNet("AlexNet", Sequential(layers), 6, Sequential(
+            Dropout(), Linear(256 * 6 * 6, 4096), ReLU(),
+            Dropout(), Linear(4096, 4096), ReLU(),
+            Linear(4096, 1000)));
     }
 
     // Classifier: [Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear].
@@ -53,27 +56,4 @@ public sealed record AlexNetSpec : ArchitectureSpec
     public override IReadOnlyList<LayerTap> Stages(bool antialiased) => antialiased
         ? [new("conv1", "features.2"), new("pool1", "features.4"), new("pool2", "features.8"), new("pool5", "features.16")]
         : [new("conv1", "features.1"), new("pool1", "features.2"), new("pool2", "features.5"), new("pool5", "features.12")];
-
-    sealed class AlexNet : Module<Tensor, Tensor>
-    {
-        readonly Module<Tensor, Tensor> features, avgpool, classifier;
-
-        public AlexNet(Module<Tensor, Tensor> features) : base("AlexNet")
-        {
-            this.features = features;
-            avgpool = AdaptiveAvgPool2d(6);
-            classifier = Sequential(
-                Dropout(), Linear(256 * 6 * 6, 4096), ReLU(),
-                Dropout(), Linear(4096, 4096), ReLU(),
-                Linear(4096, 1000));
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input)
-        {
-            using var scope = NewDisposeScope();
-            var x = avgpool.call(features.call(input)).flatten(1);
-            return classifier.call(x).MoveToOuterDisposeScope();
-        }
-    }
 }

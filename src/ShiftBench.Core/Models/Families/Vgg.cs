@@ -44,7 +44,10 @@ public sealed record VggSpec(char Configuration, bool BatchNorm) : ArchitectureS
             layers.Add(ReLU());
             channels = width;
         }
-        return new Vgg(Sequential(layers));
+        return new PooledClassifierNet("VGG", Sequential(layers), 7, Sequential(
+            Linear(512 * 7 * 7, 4096), ReLU(), Dropout(),
+            Linear(4096, 4096), ReLU(), Dropout(),
+            Linear(4096, 1000)));
     }
 
     public override IReadOnlyList<LayerTap> Taps(bool antialiased) =>
@@ -69,28 +72,5 @@ public sealed record VggSpec(char Configuration, bool BatchNorm) : ArchitectureS
             else index += BatchNorm ? 3 : 2;
         }
         return stages;
-    }
-
-    sealed class Vgg : Module<Tensor, Tensor>
-    {
-        readonly Module<Tensor, Tensor> features, avgpool, classifier;
-
-        public Vgg(Module<Tensor, Tensor> features) : base("VGG")
-        {
-            this.features = features;
-            avgpool = AdaptiveAvgPool2d(7);
-            classifier = Sequential(
-                Linear(512 * 7 * 7, 4096), ReLU(), Dropout(),
-                Linear(4096, 4096), ReLU(), Dropout(),
-                Linear(4096, 1000));
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input)
-        {
-            using var scope = NewDisposeScope();
-            var x = avgpool.call(features.call(input)).flatten(1);
-            return classifier.call(x).MoveToOuterDisposeScope();
-        }
     }
 }
