@@ -19,18 +19,26 @@ public static class BenchCommand
         var dataset = new Option<string>("--dataset") { Description = "Dataset for the end-to-end measurement", DefaultValueFactory = _ => "berry" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>(Precisions.OptionName)
+        {
+            Description = "fp32, bf16 or fp16, or a list such as fp32,bf16: each is timed, and each after the first is compared with the first on the benched positions",
+            DefaultValueFactory = _ => "fp32",
+        };
+        var weights = new Option<string?>("--weights") { Description = "Weights file for the grid comparison of --precision lists (default: synthetic weights; timings always use synthetic weights)" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against,
+            model, variant, batchSize, images, dataset, dataDir, device, against, precision, weights,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
             var config = DatasetCatalog.Resolve(parse.GetValue(dataset)!);
             var computeDevice = ComputeDevice.Resolve(parse.GetValue(device)!);
+            var precisions = Precisions.ParseList(parse.GetValue(precision)!);
             string data = AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir;
             if (RunCommand.LoadOnnx(parse, parse.GetValue(model)!) is { } onnx)
             {
+                foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: true);
                 // ONNX Runtime and, when asked, the TorchSharp zoo network of the same architecture, same batch and images.
                 int batch = parse.GetValue(batchSize) ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize;
                 var zooEntry = parse.GetValue(against) is { } name ? ModelRegistry.Find(name, ModelRegistry.ParseVariant(parse.GetValue(variant)!)) : null;
@@ -46,14 +54,42 @@ public static class BenchCommand
             }
             if (parse.GetValue(against) is not null) throw new ShiftBenchException("--against compares an ONNX --model with a zoo network: give --model PATH.onnx");
             var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
-            var r = await ConsoleProgress.RunAsync(p => Task.Run(() => Benchmark.Run(entry, config,
-                data, parse.GetValue(batchSize) ?? entry.DefaultBatchSize, parse.GetValue(images), computeDevice, p), cancel));
-            Console.WriteLine($"model            {r.Model} ({r.Variant}), batch {r.BatchSize}, {r.Images} images, {r.Threads} threads, {computeDevice}");
-            Console.WriteLine($"forward only     {r.ForwardImagesPerSecond,8:F1} images/s");
-            Console.WriteLine($"end to end (run) {r.EndToEndImagesPerSecond,8:F1} images/s   ratio to forward {r.EndToEndOverForward:F2}");
-            Console.WriteLine($"compute          {r.GflopPerImage,8:F2} GFLOP/image, {r.ForwardGflops:F1} GFLOP/s = {r.ShareOfPeak:P0} of matmul peak {r.MatmulPeakGflops:F1} GFLOP/s");
+            foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: false);
+            int perBatch = parse.GetValue(batchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
+            var gridWeights = parse.GetValue(weights) is { } w && w != WeightsSource.DeterministicName ? WeightsSource.File(w) : WeightsSource.Deterministic();
+            var results = new List<BenchResult>();
+            foreach (var p in precisions)
+                results.Add(await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, progress, p), cancel)));
+            var deviations = await ConsoleProgress.RunAsync(progress => Task.Run(() =>
+                PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
+            foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
             return 0;
         }));
         return command;
     }
+
+    /// <summary>
+    /// One row per precision (images/s, speed-up over the first row, GFLOP/s), then, for two or more, how far each
+    /// precision's grids are from the first's on the benched positions.
+    /// </summary>
+    static IEnumerable<string> Table(IReadOnlyList<BenchResult> results, IReadOnlyList<PrecisionDeviation> deviations, string dataset, WeightsSource weights, string device)
+    {
+        var first = results[0];
+        yield return $"model {first.Model} ({first.Variant}), batch {first.BatchSize}, {first.Images} images, {first.Threads} threads, {device}, " +
+            $"{first.GflopPerImage:F2} GFLOP/image, float32 matmul peak {first.MatmulPeakGflops:F1} GFLOP/s";
+        yield return $"{"precision",-10} {"forward only",14} {"end to end (run)",18} {"speed-up forward",17} {"end to end",11} {"GFLOP/s",8} {"of fp32 peak",13}";
+        foreach (var r in results)
+            yield return $"{r.Precision.Name(),-10} {r.ForwardImagesPerSecond,8:F1} img/s {r.EndToEndImagesPerSecond,12:F1} img/s " +
+                $"{r.ForwardImagesPerSecond / first.ForwardImagesPerSecond,16:F2}x {r.EndToEndImagesPerSecond / first.EndToEndImagesPerSecond,10:F2}x " +
+                $"{r.ForwardGflops,8:F1} {r.ShareOfPeak,13:P0}";
+        if (deviations.Count == 0) yield break;
+        var d0 = deviations[0];
+        yield return $"grids against {d0.Reference.Name()} on the {d0.Positions} benched positions of {dataset} (every layer's cosines to anchors {string.Join(",", Anchors.Named)}; " +
+            $"{(weights.Path is null ? "synthetic weights" : Path.GetFileName(weights.Path))}):";
+        yield return $"{"precision",-10} {"cosine max|d|",14} {"mean|d|",10} {"class p max|d|",15} {"mean|d|",10} {"same top-1",11}";
+        foreach (var d in deviations)
+            yield return $"{d.Precision.Name(),-10} {d.Cosine.MaxAbs,14:E2} {d.Cosine.MeanAbs,10:E2} {Num(d.Class?.MaxAbs),15} {Num(d.Class?.MeanAbs),10} {d.Top1Agreement,11:P1}";
+    }
+
+    static string Num(double? value) => value is { } v ? v.ToString("E2", System.Globalization.CultureInfo.InvariantCulture) : "-";
 }

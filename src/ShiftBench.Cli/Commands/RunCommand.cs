@@ -20,6 +20,7 @@ public static class RunCommand
     public static readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder of source images (default $SHIFTBENCH_DATA, else data/)" };
     public static readonly Option<string> Out = new("--out") { Description = "Output root", DefaultValueFactory = _ => "out" };
     public static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
+    public static readonly Option<string> PrecisionOption = new(Precisions.OptionName) { Description = "Number format of the network: fp32, bf16 (CPU or CUDA) or fp16 (CUDA only); runs of another precision need their own --out", DefaultValueFactory = _ => "fp32" };
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue an interrupted run (finished runs are skipped)" };
     public static readonly Option<bool> Offline = new("--offline") { Description = "Never download; missing files are an error (also SHIFTBENCH_OFFLINE=1)" };
     public static readonly Option<double?> Vmin = new("--vmin") { Description = "Bottom of the heatmap colour scale (default: each grid's minimum)" };
@@ -40,7 +41,7 @@ public static class RunCommand
     {
         var command = new Command("run", "Extract features at every shift and write cosine and class grids.")
         {
-            Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, Resume, Offline, Vmin,
+            Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, PrecisionOption, Resume, Offline, Vmin,
             Shard, Merge,
         };
         foreach (var option in OnnxOptionSet) command.Options.Add(option);
@@ -67,7 +68,7 @@ public static class RunCommand
         Layers = parse.GetValue(Layers) ?? [], Anchors = parse.GetValue(AnchorsOption) ?? [],
         Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), Weights = parse.GetValue(Weights),
         WeightsDir = parse.GetValue(WeightsDir), DataDir = parse.GetValue(DataDir), Out = parse.GetValue(Out)!,
-        Device = parse.GetValue(DeviceOption)!, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
+        Device = parse.GetValue(DeviceOption)!, Precision = parse.GetValue(PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
         CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
         Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),

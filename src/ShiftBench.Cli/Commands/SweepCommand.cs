@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ShiftBench.Assets;
+using ShiftBench.Models;
 using ShiftBench.Output;
 using ShiftBench.Runs;
 
@@ -20,15 +21,17 @@ public static class SweepCommand
         var merge = new Option<bool>("--merge") { Description = "Assemble every cell from its shards, then write the summary and check the gates" };
         var slurm = new Option<bool>("--slurm") { Description = "Write the Slurm job-array and merge scripts for the cells and shards not complete (printed unless --submit)" };
         var submit = new Option<bool>("--submit") { Description = "With --slurm: submit them with sbatch and print the job ids" };
+        var precision = new Option<string?>(Precisions.OptionName) { Description = "fp32, bf16 or fp16 for every cell (default: the file's precision, else fp32)" };
         var wait = new Option<bool>("--wait") { Description = "With --submit: follow the jobs until they end; exit 1 naming the tasks that failed" };
         var command = new Command("sweep", "Run a matrix of models x variants x datasets x strides, skipping complete runs, then summarise and check the gates; or split it into a Slurm job array.")
         {
-            file, dryRun, weightsDir, dataDir, junit, status, shards, task, merge, slurm, submit, wait,
+            file, dryRun, weightsDir, dataDir, junit, status, shards, task, merge, slurm, submit, wait, precision,
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
             string path = parse.GetValue(file)!;
             var spec = SweepSpec.Load(path);
+            if (parse.GetValue(precision) is { } chosen) spec.Precision = Precisions.Parse(chosen).Name();
             int shardCount = parse.GetValue(shards);
             if (shardCount < 1) throw new ShiftBenchException($"--shards {shardCount} is invalid: use 1 or more");
             if (parse.GetValue(dryRun) || parse.GetValue(status))

@@ -12,16 +12,22 @@ public interface IFeatureNetwork : IDisposable
     Dictionary<string, Tensor> Forward(Tensor batch);
 }
 
-/// <summary>A zoo network: the TorchSharp module, with forward hooks on the requested layers.</summary>
+/// <summary>
+/// A zoo network: the TorchSharp module, with forward hooks on the requested layers. With a reduced
+/// <see cref="Precision"/> the module is already converted (ModelLoader); the float32 batch is converted here
+/// and every output back to float32 (taps in FeatureTaps, logits below).
+/// </summary>
 public sealed class TorchFeatureNetwork : IFeatureNetwork
 {
     readonly nn.Module<Tensor, Tensor> model;
     readonly FeatureTaps taps;
+    readonly Precision precision;
 
-    public TorchFeatureNetwork(nn.Module<Tensor, Tensor> model, IEnumerable<LayerTap> taps)
+    public TorchFeatureNetwork(nn.Module<Tensor, Tensor> model, IEnumerable<LayerTap> taps, Precision precision = Precision.Fp32)
     {
         this.model = model;
         this.taps = new FeatureTaps(model, taps);
+        this.precision = precision;
     }
 
     public nn.Module<Tensor, Tensor> Module => model;
@@ -31,7 +37,7 @@ public sealed class TorchFeatureNetwork : IFeatureNetwork
         Dictionary<string, Tensor> outputs;
         using (inference_mode()) // no autograd bookkeeping at all: measurably faster than no_grad here
         {
-            var logits = model.call(batch);
+            var logits = model.call(precision == Precision.Fp32 ? batch : batch.to(precision.ScalarType()));
             outputs = taps.Take();
             outputs[ModelEntry.LogitsLayer] = logits.to(ScalarType.Float32);
             foreach (var t in outputs.Values) t.DetachFromDisposeScope();

@@ -56,6 +56,26 @@ public static class RunLayout
         catch (JsonException) { return null; }
     }
 
+    /// <summary>run.json's number format (fp32, bf16, fp16), also a fingerprint key when not fp32.</summary>
+    public const string PrecisionField = "precision";
+    /// <summary>What run.json files without <see cref="PrecisionField"/> (made before it existed) computed in.</summary>
+    public const string DefaultPrecision = "fp32";
+
+    public static string PrecisionOf(JsonNode runJson) =>
+        runJson[PrecisionField] is JsonValue v && v.TryGetValue(out string? p) ? p : DefaultPrecision;
+
+    /// <summary>The first run below outRoot (any depth, e.g. OUT/stride-N or a patches run) recorded with another precision; null if none.</summary>
+    public static (string RunDir, string Precision)? RunOfOtherPrecision(string outRoot, string precision)
+    {
+        if (!Directory.Exists(outRoot)) return null;
+        foreach (var path in Directory.EnumerateFiles(outRoot, RunJson, SearchOption.AllDirectories))
+        {
+            string dir = Path.GetDirectoryName(path)!;
+            if (ReadRunJson(dir) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p);
+        }
+        return null;
+    }
+
     /// <summary>A run is complete when run.json (written last) says "complete": true.</summary>
     public static bool IsComplete(JsonNode? runJson) =>
         runJson?["complete"] is JsonValue v && v.TryGetValue(out bool complete) && complete;

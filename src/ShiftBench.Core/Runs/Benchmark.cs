@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace ShiftBench.Runs;
 
 public sealed record BenchResult(string Model, string Variant, int BatchSize, int Images, int Threads,
-    double ForwardImagesPerSecond, double EndToEndImagesPerSecond, double GflopPerImage, double MatmulPeakGflops)
+    double ForwardImagesPerSecond, double EndToEndImagesPerSecond, double GflopPerImage, double MatmulPeakGflops, Precision Precision = Precision.Fp32)
 {
     public double EndToEndOverForward => EndToEndImagesPerSecond / ForwardImagesPerSecond;
     public double ForwardGflops => GflopPerImage * ForwardImagesPerSecond;
@@ -17,19 +17,21 @@ public sealed record BenchResult(string Model, string Variant, int BatchSize, in
 
 /// <summary>
 /// Speed of one network on this machine: forward-only images/s, end-to-end `run` images/s (dataset
-/// batches, hooks, row files), and achieved GFLOP/s against a measured float32 matrix-multiply peak.
-/// Uses synthetic weights: speed does not depend on their values.
+/// batches, hooks, row files), and achieved GFLOP/s against a measured float32 matrix-multiply peak, in a given
+/// precision. Uses synthetic weights: speed does not depend on their values.
 /// </summary>
 public static class Benchmark
 {
-    public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null)
+    public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null,
+        Precision precision = Precision.Fp32)
     {
+        Precisions.CheckSupported(precision, device, onnx: false);
         if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
         if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
         double gflop = GflopPerImage(entry);
         double forward;
-        using (var model = ModelLoader.Load(entry, WeightsSource.Deterministic(), device))
-            forward = ForwardImagesPerSecond(model, batchSize, images, device, progress);
+        using (var model = ModelLoader.Load(entry, WeightsSource.Deterministic(), device, precision))
+            forward = ForwardImagesPerSecond(model, batchSize, images, device, precision, progress);
 
         string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
         try
@@ -37,11 +39,11 @@ public static class Benchmark
             var request = new RunRequest
             {
                 Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
-                BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images,
+                BatchSize = batchSize, OutRoot = outRoot, Device = device, Precision = precision, MaxPositions = images,
             };
             var endToEnd = ExperimentRunner.Run(request, progress);
             return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),
-                forward, endToEnd.ImagesPerSecond, gflop, MatmulPeakGflops(device));
+                forward, endToEnd.ImagesPerSecond, gflop, MatmulPeakGflops(device), precision);
         }
         finally
         {
@@ -88,10 +90,10 @@ public static class Benchmark
         }
     }
 
-    static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress)
+    static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, Precision precision, IProgress<ProgressUpdate>? progress)
     {
         using var _ = inference_mode();
-        using var input = randn(batchSize, 3, 224, 224, device: device);
+        using var input = randn(batchSize, 3, 224, 224, dtype: precision.ScalarType(), device: device);
         model.call(input).Dispose(); // warm-up: first-call allocations and kernel selection
         var clock = Stopwatch.StartNew();
         int done = 0;
@@ -99,7 +101,7 @@ public static class Benchmark
         {
             using var output = model.call(input);
             if (device.type == DeviceType.CUDA) cuda.synchronize();
-            progress?.Report(new ProgressUpdate("forward only", done + batchSize, images, "images"));
+            progress?.Report(new ProgressUpdate($"forward only ({precision.Name()})", done + batchSize, images, "images"));
         }
         return done / clock.Elapsed.TotalSeconds;
     }

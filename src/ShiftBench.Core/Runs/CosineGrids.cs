@@ -18,7 +18,7 @@ public static class CosineGrids
         var anchorRows = new float[anchors.Count * dim];
         for (int a = 0; a < anchors.Count; a++)
             file.ReadRows(anchors[a].Row * cols + anchors[a].Col, anchorRows.AsSpan((int)(a * dim), (int)dim));
-        var anchorUnit = Unit(tensor(anchorRows, [anchors.Count, dim]));
+        var anchorUnit = AnchorUnits(tensor(anchorRows, [anchors.Count, dim]));
 
         var grids = anchors.Select(_ => new double[rows, cols]).ToArray();
         int chunk = (int)Math.Max(1, Math.Min(rows * cols, ChunkBytes / (dim * sizeof(float))));
@@ -28,13 +28,22 @@ public static class CosineGrids
             int count = Math.Min(chunk, rows * cols - start);
             file.ReadRows(start, buffer.AsSpan(0, (int)(count * dim)));
             using var inner = NewDisposeScope();
-            var similarity = Unit(tensor(buffer, [count, dim])[..count]).matmul(anchorUnit.t()).to(ScalarType.Float64).contiguous();
-            var values = similarity.data<double>().ToArray();
+            var values = Against(tensor(buffer, [count, dim])[..count], anchorUnit);
             for (int i = 0; i < count; i++)
                 for (int a = 0; a < anchors.Count; a++)
                     grids[a][(start + i) / cols, (start + i) % cols] = values[i * anchors.Count + a];
         }
         return grids;
+    }
+
+    /// <summary>Anchor feature rows [anchors, dim] made ready for <see cref="Against"/>.</summary>
+    public static Tensor AnchorUnits(Tensor anchorRows) => Unit(anchorRows);
+
+    /// <summary>Cosine of each feature row [count, dim] with each anchor, in float64: [count, anchors] row-major (runs and bench share it).</summary>
+    public static double[] Against(Tensor rows, Tensor anchorUnits)
+    {
+        using var scope = NewDisposeScope();
+        return Unit(rows).matmul(anchorUnits.t()).to(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 
     /// <summary>Rows scaled to unit length in float64 (a zero vector stays zero, as in F.normalize).</summary>
@@ -62,7 +71,7 @@ public static class ClassGrid
             file.ReadRows(start, buffer.AsSpan(0, count * classes));
             using var scope = NewDisposeScope();
             var logits = tensor(buffer, [chunk, classes])[..count];
-            var probability = nn.functional.softmax(logits, 1)[.., targetClass].to(ScalarType.Float64).contiguous().data<double>().ToArray();
+            var probability = TargetProbabilities(logits, targetClass);
             var best = logits.argmax(1).contiguous().data<long>().ToArray();
             var ranked = logits.topk(Math.Min(TopK, classes), 1).indexes.contiguous().data<long>().ToArray();
             int k = Math.Min(TopK, classes);
@@ -74,5 +83,12 @@ public static class ClassGrid
             }
         }
         return (grids, top1, topK);
+    }
+
+    /// <summary>Softmax probability of the target class for each logits row [count, classes] (runs and bench share it).</summary>
+    public static double[] TargetProbabilities(Tensor logits, int targetClass)
+    {
+        using var scope = NewDisposeScope();
+        return nn.functional.softmax(logits, 1)[.., targetClass].to(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 }

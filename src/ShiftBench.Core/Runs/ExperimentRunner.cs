@@ -20,6 +20,7 @@ public static class ExperimentRunner
 {
     public static RunResult Run(RunRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
     {
+        CheckOutputPrecision(request);
         if (request.Dataset.Kind == DatasetConfig.PatchesKind)
             return MultiPatchRunner.Run(request, progress, cancel);
         var total = Stopwatch.StartNew();
@@ -140,8 +141,8 @@ public static class ExperimentRunner
     {
         if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
         var entry = request.Zoo;
-        var model = ModelLoader.Load(entry, request.Weights, request.Device);
-        return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)));
+        var model = ModelLoader.Load(entry, request.Weights, request.Device, request.Precision);
+        return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)), request.Precision);
     }
 
     /// <summary>
@@ -151,6 +152,7 @@ public static class ExperimentRunner
     public static IReadOnlyList<string> Validate(RunRequest request)
     {
         var layers = request.ResolveLayers();
+        Precisions.CheckSupported(request.Precision, request.Device, onnx: request.Onnx is not null);
         if (request.BatchSize < 1) throw new ShiftBenchException($"--batch-size {request.BatchSize} is invalid: use 1 or more");
         int stride = request.Stride ?? request.Dataset.Stride;
         if (stride < 1) throw new ShiftBenchException($"--stride {stride} is invalid: use 1 or more");
@@ -162,6 +164,18 @@ public static class ExperimentRunner
         if ((request.Shard is not null || request.MergeShards) && request.Dataset.Kind == DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' is of kind patches, which is not sharded (--shard, merge): run it whole");
         return layers;
+    }
+
+    /// <summary>
+    /// An output folder holds runs of one precision, so reports, comparisons and sweeps over it never mix fp32 and
+    /// bf16 results: refuses, before anything is written, a run whose precision differs from any run below --out.
+    /// </summary>
+    public static void CheckOutputPrecision(RunRequest request)
+    {
+        string wanted = request.Precision.Name();
+        if (RunLayout.RunOfOtherPrecision(request.OutRoot, wanted) is { } other)
+            throw new ShiftBenchException($"{request.OutRoot} holds {other.Precision} runs ({other.RunDir}), and an output folder holds one precision: " +
+                $"write this {wanted} run to another folder, e.g. --out {Path.TrimEndingDirectorySeparator(request.OutRoot)}-{wanted}");
     }
 
     static string Describe(RunRequest r) => $"{r.ModelName} {r.VariantName} {r.Dataset.Name}";
@@ -210,6 +224,8 @@ public static class ExperimentRunner
             ["dataset"] = JsonSerializer.SerializeToNode(r.Dataset), ["sources"] = new JsonArray([.. sourceShas.Select(s => JsonValue.Create(s))]),
             ["stride"] = dataset.Stride, ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
         };
+        // Left out for fp32, so runs made before --precision existed keep their fingerprints.
+        if (r.Precision != Precision.Fp32) key[RunLayout.PrecisionField] = r.Precision.Name();
         if (r.Onnx is { } onnx) key["onnx"] = onnx.Describe(); // input size, normalisation, channels, logits
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.ToJsonString())))[..16];
     }
@@ -358,6 +374,7 @@ public static class ExperimentRunner
             ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
             ["anchors"] = new JsonObject(anchors.Select(a => KeyValuePair.Create(a.Name, (JsonNode?)new JsonArray(a.Y, a.X)))),
             ["device"] = request.Device.ToString(),
+            [RunLayout.PrecisionField] = request.Precision.Name(),
             ["batch_size"] = request.BatchSize,
             ["libraries"] = new JsonObject
             {

@@ -5,10 +5,13 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Runs;
 
-/// <summary>Builds a zoo network, loads its weights strictly, and readies it for inference on a device.</summary>
+/// <summary>
+/// Builds a zoo network, loads its weights strictly, and readies it for inference on a device in a precision
+/// (parameters and buffers converted after the float32 weights are loaded and checked).
+/// </summary>
 public static class ModelLoader
 {
-    public static nn.Module<Tensor, Tensor> Load(ModelEntry entry, WeightsSource weights, Device device)
+    public static nn.Module<Tensor, Tensor> Load(ModelEntry entry, WeightsSource weights, Device device, Precision precision = Precision.Fp32)
     {
         var model = entry.Build();
         if (weights.Path is { } path)
@@ -26,7 +29,8 @@ public static class ModelLoader
             DeterministicWeights.Fill(model);
         }
         model.eval();
-        return model.to(device);
+        model.to(device);
+        return precision == Precision.Fp32 ? model : model.to(precision.ScalarType());
     }
 
     /// <summary>Older published files name some keys differently (DenseNet's `norm.1`); maps them to the network's names.</summary>

@@ -35,6 +35,8 @@ public sealed record RunRequest
     public int BatchSize { get; init; } = 16;
     public string OutRoot { get; init; } = "out";
     public Device Device { get; init; } = CPU;
+    /// <summary>The number format the network computes in (see <see cref="Models.Precision"/>); part of the fingerprint.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
     public bool Resume { get; init; }
     public double? Vmin { get; init; }
     public string CommandLine { get; init; } = "";

@@ -2,6 +2,7 @@ using ShiftBench.Assets;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;
+using static TorchSharp.torch;
 
 namespace ShiftBench.Runs;
 
@@ -24,6 +25,8 @@ public sealed record RunChoices
     public string? DataDir { get; init; }
     public string Out { get; init; } = "out";
     public string Device { get; init; } = "cpu";
+    /// <summary>fp32, bf16 or fp16 (see <see cref="Models.Precision"/>).</summary>
+    public string Precision { get; init; } = "fp32";
     public bool Resume { get; init; }
     public double? Vmin { get; init; }
     public string CommandLine { get; init; } = "";
@@ -40,8 +43,10 @@ public static class RunRequestBuilder
 {
     public static IReadOnlyList<RunRequest> Build(RunChoices choices)
     {
+        var precision = Precisions.Parse(choices.Precision);
         if (LoadOnnx(choices.Model, choices.Onnx) is { } onnx)
         {
+            Precisions.CheckSupported(precision, CPU, onnx: true);
             if (choices.Weights is not null)
                 throw new ShiftBenchException("--weights does not apply to an ONNX model: its weights are inside the file");
             if (choices.Shard is not null || choices.Merge)
@@ -64,6 +69,7 @@ public static class RunRequestBuilder
         var dataset = DatasetCatalog.Resolve(choices.Dataset);
         var paths = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir);
         var device = ComputeDevice.Resolve(choices.Device);
+        Precisions.CheckSupported(precision, device, onnx: false);
         var anchors = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named;
         var shard = choices.Shard is { } s ? ShardSpec.Parse(s) : null;
         if (shard is not null && choices.Merge) throw new ShiftBenchException("--shard and --merge are exclusive: compute shards first, then merge");
@@ -77,7 +83,7 @@ public static class RunRequestBuilder
                 Model = entry, Dataset = dataset, DataDir = paths.DataDir,
                 Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
                 Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
-                Device = device, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                Device = device, Precision = precision, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
                 Shard = shard, MergeShards = choices.Merge,
             };
             return request with { RunArguments = ArgumentsOf(request) };
@@ -101,6 +107,7 @@ public static class RunRequestBuilder
         if (r.Stride is { } stride) args.AddRange(["--stride", stride.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (r.Layers.Count > 0) args.AddRange(["--layers", string.Join(',', r.Layers)]);
         args.AddRange(["--anchors", string.Join(',', r.AnchorSpecs)]);
+        if (r.Precision != Precision.Fp32) args.AddRange([Precisions.OptionName, r.Precision.Name()]);
         if (r.Vmin is { } vmin) args.AddRange(["--vmin", vmin.ToString("R", System.Globalization.CultureInfo.InvariantCulture)]);
         return args;
     }

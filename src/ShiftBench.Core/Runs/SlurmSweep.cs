@@ -69,7 +69,7 @@ public static class SlurmSweep
         AppendOptions(s, spec.Slurm, withGres: true);
         s.Append("# One task = one shard of one cell (see `shiftbench sweep FILE --slurm` for the list).\n");
         s.Append("set -euo pipefail\n");
-        s.Append($"exec {cli} sweep {Quote(Path.GetFullPath(sweepFile))} --task \"$SLURM_ARRAY_TASK_ID\" --shards {shards}\n");
+        s.Append($"exec {cli} sweep {Quote(Path.GetFullPath(sweepFile))} --task \"$SLURM_ARRAY_TASK_ID\" --shards {shards}{PrecisionArgument(spec)}\n");
         return s.ToString();
     }
 
@@ -81,7 +81,7 @@ public static class SlurmSweep
         s.Append($"#SBATCH --output={LogPattern(spec, "merge-%j.out")}\n");
         AppendOptions(s, spec.Slurm, withGres: false);
         s.Append("set -euo pipefail\n");
-        s.Append($"exec {cli} sweep {Quote(Path.GetFullPath(sweepFile))} --merge --shards {shards}\n");
+        s.Append($"exec {cli} sweep {Quote(Path.GetFullPath(sweepFile))} --merge --shards {shards}{PrecisionArgument(spec)}\n");
         return s.ToString();
     }
 
@@ -196,6 +196,10 @@ public static class SlurmSweep
     }
 
     static string FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "no message";
+
+    /// <summary>A `sweep --precision` given on the command line is carried into the tasks (the file's own value needs nothing).</summary>
+    static string PrecisionArgument(SweepSpec spec) =>
+        spec.Precision == Output.RunLayout.DefaultPrecision ? "" : $" {Models.Precisions.OptionName} {spec.Precision}";
 
     static string Quote(string path) => path.IndexOfAny([' ', '\'', '"', '$', '`', '\\']) < 0 ? path : "'" + path.Replace("'", "'\\''") + "'";
 }

@@ -27,6 +27,8 @@ public sealed class SweepSpec
     /// <summary>null: the published files in the weights folder; `deterministic`: synthetic weights.</summary>
     public string? Weights { get; set; }
     public int? BatchSize { get; set; }
+    /// <summary>fp32 (default), bf16 or fp16 for every cell (`sweep --precision` overrides it); checked by <see cref="Load"/>.</summary>
+    public string Precision { get; set; } = RunLayout.DefaultPrecision;
     /// <summary>#SBATCH options for `sweep --slurm`.</summary>
     public SlurmOptions? Slurm { get; set; }
     /// <summary>CI gates over the runs' metrics (see <see cref="Gate"/>); a failed gate fails the sweep.</summary>
@@ -48,11 +50,12 @@ public sealed class SweepSpec
         catch (FileNotFoundException) { throw new ShiftBenchException($"sweep file {path} does not exist"); }
         catch (YamlException e)
         {
-            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, gates, slurm)");
+            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, precision, gates, slurm)");
         }
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
         if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
+        spec.Precision = Precisions.Parse(spec.Precision, $"{path}: precision").Name();
         if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased, both, all or variant names");
         // Typos in closed lists are caught before any cell runs (datasets may also be config files, checked per cell).
         var variantNames = ModelRegistry.VariantNames.Concat(["both", "all"]).ToList();
@@ -138,6 +141,7 @@ public static class Sweep
         {
             if (run!["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
             if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
+            if (RunLayout.PrecisionOf(run) != cell.Spec.Precision) return false;
             string resize = run["dataset"]?["config"]?["resize_method"]?.GetValue<string>() ?? DatasetConfig.UnrecordedResizeMethod;
             if (cell.Config is { } config && resize != config.ResizeMethod) return false;
             string? weights = run["weights"]?["path"]?.GetValue<string>();
@@ -230,6 +234,7 @@ public static class Sweep
                 Onnx = onnx, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.File(onnx.Path),
                 Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
                 Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
+                Precision = Precisions.Parse(cell.Spec.Precision),
                 CommandLine = $"shiftbench sweep ({cell.Name})",
             }, progress, cancel);
             return;
@@ -246,6 +251,7 @@ public static class Sweep
             Model = entry, Dataset = dataset, DataDir = dataDir, Weights = weights,
             Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
+            Precision = Precisions.Parse(cell.Spec.Precision),
             CommandLine = $"shiftbench sweep ({cell.Name}{(shard is null ? "" : $", shard {shard}")}{(merge ? ", merge" : "")})",
             Shard = shard, MergeShards = merge,
         };
