@@ -222,6 +222,20 @@ public class PrecisionTests
     }
 
     [Test]
+    public void MergedBf16ShardsAreABf16Run()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string[] Args(string shard) => ["run", "--model", "alexnet", "--dataset", "berry", "--variant", "torchvision", "--weights", "deterministic",
+            "--stride", "62", "--batch-size", "4", "--layers", "fc7,class", "--out", Path.Combine(dir, "out"), "--precision", "bf16", "--shard", shard];
+        foreach (var shard in new[] { "0/2", "1/2" })
+            Assert.That(TestCli.Run(Args(shard)).Code, Is.EqualTo(0));
+        string runDir = Path.Combine(dir, "out", "berry", "alexnet", "torchvision");
+        var merged = TestCli.Run("merge", runDir);
+        Assert.That(merged.Code, Is.EqualTo(0), merged.Stderr);
+        Assert.That(RunLayout.PrecisionOf(RunLayout.ReadRunJson(runDir)!), Is.EqualTo("bf16"), "the shards' arguments carry --precision into the merge");
+    }
+
+    [Test]
     public void DeviationIsTheLargestAndMeanAbsoluteDifference()
     {
         var d = Deviation.Between([0.0, 1.0, 0.5, -0.25], [0.125, 0.5, 0.5, 0.0]);
@@ -280,7 +294,12 @@ public class PrecisionTests
         double cosineMax = double.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(cosineMax, Is.GreaterThan(0).And.LessThanOrEqualTo(CosineTolerance));
 
-        var onnxLike = TestCli.Run("bench", "--model", "alexnet", "--precision", "fp16", "--images", "4");
-        Assert.That((onnxLike.Code, onnxLike.Stderr.Trim()), Is.EqualTo((2, "error: --precision fp16 needs --device cuda (half precision on the CPU is far slower than fp32): use --precision bf16 on the CPU")));
+        var fp16 = TestCli.Run("bench", "--model", "alexnet", "--precision", "fp16", "--images", "4");
+        Assert.That((fp16.Code, fp16.Stderr.Trim()), Is.EqualTo((2, "error: --precision fp16 needs --device cuda (half precision on the CPU is far slower than fp32): use --precision bf16 on the CPU")));
+        // Bad input stops before any timing.
+        var missing = TestCli.Run("bench", "--model", "alexnet", "--precision", "fp32,bf16", "--weights", "/nonexistent/alexnet.pth");
+        Assert.That((missing.Code, missing.Stderr.Trim()), Is.EqualTo((2, "error: --weights /nonexistent/alexnet.pth does not exist: give the torchvision weights file of alexnet")));
+        var single = TestCli.Run("bench", "--model", "alexnet", "--weights", "/nonexistent/alexnet.pth");
+        Assert.That((single.Code, single.Stderr), Is.EqualTo((2, "error: --weights is for the grid comparison of two or more precisions: add e.g. --precision fp32,bf16 (timings use synthetic weights)\n")));
     }
 }

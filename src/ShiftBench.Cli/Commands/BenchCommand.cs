@@ -57,6 +57,10 @@ public static class BenchCommand
             foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: false);
             int perBatch = parse.GetValue(batchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
             var gridWeights = parse.GetValue(weights) is { } w && w != WeightsSource.DeterministicName ? WeightsSource.File(w) : WeightsSource.Deterministic();
+            if (gridWeights.Path is { } file && (precisions.Count < 2 || !File.Exists(file)))
+                throw new ShiftBenchException(precisions.Count < 2
+                    ? "--weights is for the grid comparison of two or more precisions: add e.g. --precision fp32,bf16 (timings use synthetic weights)"
+                    : $"--weights {file} does not exist: give the {entry.VariantName} weights file of {entry.Model}");
             var results = new List<BenchResult>();
             foreach (var p in precisions)
                 results.Add(await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, progress, p), cancel)));
@@ -88,8 +92,8 @@ public static class BenchCommand
             $"{(weights.Path is null ? "synthetic weights" : Path.GetFileName(weights.Path))}):";
         yield return $"{"precision",-10} {"cosine max|d|",14} {"mean|d|",10} {"class p max|d|",15} {"mean|d|",10} {"same top-1",11}";
         foreach (var d in deviations)
-            yield return $"{d.Precision.Name(),-10} {d.Cosine.MaxAbs,14:E2} {d.Cosine.MeanAbs,10:E2} {Num(d.Class?.MaxAbs),15} {Num(d.Class?.MeanAbs),10} {d.Top1Agreement,11:P1}";
+            yield return $"{d.Precision.Name(),-10} {Num(d.Cosine.MaxAbs),14} {Num(d.Cosine.MeanAbs),10} {Num(d.Class?.MaxAbs),15} {Num(d.Class?.MeanAbs),10} {d.Top1Agreement,11:P1}";
     }
 
-    static string Num(double? value) => value is { } v ? v.ToString("E2", System.Globalization.CultureInfo.InvariantCulture) : "-";
+    static string Num(double? value) => value is { } v ? v.ToString("0.00e+00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 }
