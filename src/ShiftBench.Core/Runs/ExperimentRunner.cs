@@ -136,11 +136,15 @@ public static class ExperimentRunner
     /// The network with its layers: a zoo module with taps only for stored layers (logits, fc, are the model
     /// output and always kept for class/top1), or an ONNX Runtime session.
     /// </summary>
-    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers)
+    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers) =>
+        Open(request.Model, request.Onnx, request.Weights, request.Device, layers);
+
+    /// <summary>A zoo network (<paramref name="zoo"/> with <paramref name="weights"/>) or an ONNX session, with taps for <paramref name="layers"/>.</summary>
+    public static IFeatureNetwork Open(ModelEntry? zoo, Models.Onnx.OnnxModel? onnx, WeightsSource weights, Device device, IReadOnlyList<string> layers)
     {
-        if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
-        var entry = request.Zoo;
-        var model = ModelLoader.Load(entry, request.Weights, request.Device);
+        if (onnx is not null) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, device);
+        var entry = zoo ?? throw new ArgumentException("neither a zoo entry nor an ONNX model");
+        var model = ModelLoader.Load(entry, weights, device);
         return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)));
     }
 
