@@ -124,7 +124,7 @@ public static class ExperimentRunner
         var grids = Stopwatch.StartNew();
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network);
@@ -291,7 +291,7 @@ public static class ExperimentRunner
         }
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         double imagesPerSecond = positions / Math.Max(seconds, 1e-9);
