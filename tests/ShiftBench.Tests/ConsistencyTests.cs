@@ -262,6 +262,50 @@ public class ConsistencyTests
     }
 
     [Test]
+    public void DiagonalSweepMatchesPyTorch()
+    {
+        // The synthetic network never predicts the photos' real classes; labelling each image with the class it gives
+        // some crop (the first pair's crop A, checked against PyTorch above) makes the accuracy vary along the diagonal.
+        string diagLabels = Path.Combine(scratch, "labels-diagonal.txt");
+        File.WriteAllLines(diagLabels, Rows(Path.Combine(ZooRun(), RunLayout.PairsCsv)).Where((_, i) => i % Pairs == 0).Select(r => $"{r[0]} {r[5]}"));
+        string outDir = Path.Combine(scratch, "diag");
+        var (code, stdout, stderr) = TestCli.Run("consistency", "--model", "alexnet", "--variant", "torchvision", "--weights", "deterministic",
+            "--images", images, "--labels", diagLabels, "--diagonal", "--batch-size", "16", "--out", outDir);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        string run = RunLayout.DiagonalDirectory(outDir, "alexnet", "torchvision", images);
+        Assert.That(stdout, Does.Contain(run).And.Contain("mean target probability"));
+        var reference = JsonNode.Parse(Reference("diagonal", images, diagLabels, "alexnet"))!;
+        var prob = reference["mean_target_prob"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        var acc = reference["accuracy"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        var lines = File.ReadAllLines(Path.Combine(run, RunLayout.Csv(RunLayout.DiagonalStem)));
+        Assert.That(lines[0], Is.EqualTo("shift,images,mean_target_prob,accuracy,accuracy_low,accuracy_high"));
+        Assert.That(lines, Has.Length.EqualTo(1 + ConsistencyRunner.DiagonalShifts));
+        int images6 = ImageFolder.Open(images, diagLabels).Count;
+        for (int d = 0; d < ConsistencyRunner.DiagonalShifts; d++)
+        {
+            var f = lines[1 + d].Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.That(f[0], Is.EqualTo(d));
+            Assert.That(f[1], Is.EqualTo(images6));
+            Assert.That(f[2], Is.EqualTo(prob[d]).Within(1e-4 * prob[d] + 1e-9), $"shift {d}: mean target probability");
+            Assert.That(f[3], Is.EqualTo(acc[d]), $"shift {d}: accuracy");
+            var wilson = Proportion.Wilson((long)Math.Round(acc[d] * images6), images6);
+            Assert.That((f[4], f[5]), Is.EqualTo((wilson.Low, wilson.High)));
+        }
+        Assert.That(prob.Distinct().Count(), Is.GreaterThan(1), "the probability changes along the diagonal");
+        Assert.That(acc.Distinct().Count(), Is.GreaterThan(1), "so does the accuracy");
+        var png = File.ReadAllBytes(Path.Combine(run, RunLayout.DiagonalStem + ".png"));
+        Assert.That(png[..4], Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
+        using (var image = SixLabors.ImageSharp.Image.Load(png))
+            Assert.That((image.Width, image.Height), Is.EqualTo((ShiftBench.Report.DiagonalPlot.Width, ShiftBench.Report.DiagonalPlot.Height)));
+        Assert.That(File.ReadAllText(Path.Combine(run, RunLayout.DiagonalStem + ".svg")), Does.Contain("<svg").And.Contain("diagonal shift"));
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, RunLayout.SummaryJson)))!;
+        Assert.That(summary["protocol"]!.GetValue<string>(), Is.EqualTo("diagonal"));
+        Assert.That(summary["mean_target_prob"]!.GetValue<double>(), Is.EqualTo(prob.Average()).Within(1e-4 * prob.Average()));
+        Assert.That(summary["accuracy"]!["of"]!.GetValue<long>(), Is.EqualTo(images6 * ConsistencyRunner.DiagonalShifts));
+        Assert.That(summary["accuracy"]!["count"]!.GetValue<long>(), Is.EqualTo((long)Math.Round(acc.Sum() * images6)));
+    }
+
+    [Test]
     public void OnnxModelGivesTheSamePairsAsPyTorch()
     {
         string run = ZooRun();
