@@ -54,6 +54,11 @@ public class ModuleLayerTests
             Assert.That(spec.Text, Is.EqualTo(layer.Name));
         }
 
+        // The module tree as PyTorch's named_modules sees it, with each module's output shape (what `models --layers` lists).
+        var pytorch = c.GetProperty("modules").EnumerateArray()
+            .ToDictionary(m => m[0].GetString()!, m => ModuleShape.ShapeText([.. m[1].EnumerateArray().Select(d => d.GetInt64())]));
+        Assert.That(ZooLayers.Shapes(entry, size).ToDictionary(m => m.Path, m => ModuleShape.ShapeText(m.Output)), Is.EquivalentTo(pytorch), "module paths and output shapes");
+
         using var scope = NewDisposeScope();
         var net = entry.Build();
         DeterministicWeights.Fill(net);
@@ -162,6 +167,35 @@ public class ModuleLayerTests
         Assert.That(r.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), r.Stderr);
         Assert.That(r.Stderr, Does.Contain("unknown layer 'layer4.9.conv3' for resnet50 (--layers)").And.Contain("nearest: ").And.Contain("'layer4.2.conv3'"));
         Assert.That(Directory.Exists(Path.Combine(dir.Path, "out")), Is.False);
+    }
+
+    [Test]
+    public void ModelsListsNamedLayersStagesAndEveryModulePath()
+    {
+        var text = TestCli.Run("models", "--layers", "resnet18");
+        Assert.That(text.Code, Is.EqualTo(0), text.Stderr);
+        var lines = text.Stdout.Split('\n');
+        Assert.That(lines[0], Does.StartWith("resnet18 (torchvision), 224x224 input"));
+        Assert.That(lines, Has.Some.Match(@"^  pool +\[512\] +input of fc$"));
+        Assert.That(lines, Has.Some.Match(@"^  fc +\[1000\] +logits"));
+        Assert.That(lines, Has.Some.EqualTo("stages (--layers stages): stem=maxpool@gap layer1=layer1@gap layer2=layer2@gap layer3=layer3@gap layer4=layer4@gap pool fc"));
+        Assert.That(lines, Has.Some.Match(@"^  layer4\.1\.conv2 +\[512,7,7\] +Conv2d$"));
+        Assert.That(lines, Has.Some.Match(@"^  layer3 +\[256,14,14\] +Sequential$"));
+
+        var json = TestCli.Run("models", "--layers", "densenet121", "--variant", "antialiased", "--json");
+        Assert.That(json.Code, Is.EqualTo(0), json.Stderr);
+        var root = JsonNode.Parse(json.Stdout)!;
+        Assert.That(root["variant"]!.GetValue<string>(), Is.EqualTo("antialiased"));
+        var entry = ModelRegistry.Find("densenet121", ModelVariant.Antialiased);
+        var listed = root["modules"]!.AsArray().Select(m => (m!["path"]!.GetValue<string>(), ModuleShape.ShapeText([.. m["shape"]!.AsArray().Select(d => d!.GetValue<long>())])));
+        Assert.That(listed, Is.EqualTo(ZooLayers.Shapes(entry, 224).Select(m => (m.Path, ModuleShape.ShapeText(m.Output)))));
+        Assert.That(listed.First(m => m.Item1 == "features.denseblock4").Item2, Is.EqualTo("[1024,7,7]"));
+        Assert.That(root["named"]!.AsArray().Select(n => n!["name"]!.GetValue<string>()), Is.EqualTo(new[] { "pool", "fc", "class" }));
+        Assert.That(root["stages"]!.AsArray().Select(n => n!["stage"]!.GetValue<string>()), Is.EqualTo(new[] { "stem", "denseblock1", "denseblock2", "denseblock3", "denseblock4", "norm5", "pool", "fc" }));
+
+        var bad = TestCli.Run("models", "--layers", "resnet17");
+        Assert.That(bad.Code, Is.EqualTo(2));
+        Assert.That(bad.Stderr, Does.Contain("unknown model 'resnet17'"));
     }
 
     static float[] ReadAll(string path, out long cols)

@@ -126,7 +126,9 @@ public static class ZooLayers
         }));
     }
 
-    static readonly ConcurrentDictionary<(string Model, int FilterSize, int Size), Lazy<IReadOnlyList<ModuleShape>>> cache = new();
+    sealed record NetworkShapes(IReadOnlyList<ModuleShape> Modules, long[] Logits);
+
+    static readonly ConcurrentDictionary<(string Model, int FilterSize, int Size), Lazy<NetworkShapes>> cache = new();
     static readonly ConcurrentDictionary<(string Model, int FilterSize), Lazy<HashSet<string>>> pathCache = new();
 
     /// <summary>Every module path of the network's tree (built, never run).</summary>
@@ -138,23 +140,40 @@ public static class ZooLayers
         })).Value;
 
     /// <summary>
-    /// Every module of the network in tree order with its input and output shape for one image of the given
-    /// size: one forward pass of the built network (initial weights: shapes do not depend on them) with a hook
-    /// on every module. A module called more than once (a shared ReLU) reports its last call, as a PyTorch hook would.
+    /// Every module of the network in tree order (depth first, as PyTorch's named_modules) with its input and
+    /// output shape for one image of the given size: one forward pass of the built network (initial weights:
+    /// shapes do not depend on them) with a hook on every module. A module called more than once (a shared
+    /// ReLU) reports its last call, as a PyTorch hook would; one never called is left out.
     /// </summary>
-    public static IReadOnlyList<ModuleShape> Shapes(ModelEntry entry, int inputSize) =>
-        cache.GetOrAdd((entry.Model, entry.FilterSize, inputSize), _ => new Lazy<IReadOnlyList<ModuleShape>>(() => Probe(entry, inputSize))).Value;
+    public static IReadOnlyList<ModuleShape> Shapes(ModelEntry entry, int inputSize) => ShapesOf(entry, inputSize).Modules;
 
-    static IReadOnlyList<ModuleShape> Probe(ModelEntry entry, int inputSize)
+    /// <summary>The logits' shape per image ([1000] for the ImageNet zoo).</summary>
+    public static long[] LogitsShape(ModelEntry entry, int inputSize) => ShapesOf(entry, inputSize).Logits;
+
+    static NetworkShapes ShapesOf(ModelEntry entry, int inputSize) =>
+        cache.GetOrAdd((entry.Model, entry.FilterSize, inputSize), _ => new Lazy<NetworkShapes>(() => Probe(entry, inputSize))).Value;
+
+    static IEnumerable<(string Path, nn.Module Module)> DepthFirst(nn.Module module, string prefix)
+    {
+        foreach (var (name, child) in module.named_children())
+        {
+            string path = prefix.Length == 0 ? name : prefix + "." + name;
+            yield return (path, child);
+            foreach (var below in DepthFirst(child, path)) yield return below;
+        }
+    }
+
+    static NetworkShapes Probe(ModelEntry entry, int inputSize)
     {
         using var scope = NewDisposeScope();
         using var model = entry.Build();
         var seen = new Dictionary<string, ModuleShape>();
         var removers = new List<Action>();
         var order = new List<string>();
-        foreach (var (path, module) in model.named_modules())
+        long[] logits;
+        foreach (var (path, module) in DepthFirst(model, ""))
         {
-            if (path.Length == 0 || module is not nn.Module<Tensor, Tensor> m) continue;
+            if (module is not nn.Module<Tensor, Tensor> m) continue;
             order.Add(path);
             string type = module.GetType().Name;
             removers.Add(m.register_forward_hook((_, input, output) =>
@@ -166,7 +185,7 @@ public static class ZooLayers
         try
         {
             using (inference_mode())
-                model.call(zeros(1, 3, inputSize, inputSize));
+                logits = model.call(zeros(1, 3, inputSize, inputSize)).shape[1..];
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException)
         {
@@ -176,6 +195,38 @@ public static class ZooLayers
         {
             foreach (var remove in removers) remove();
         }
-        return [.. order.Where(seen.ContainsKey).Select(p => seen[p])];
+        return new NetworkShapes([.. order.Where(seen.ContainsKey).Select(p => seen[p])], logits);
     }
+}
+
+/// <summary>What `shiftbench models --layers M` shows: the named layers, the stages and every module path with its output shape.</summary>
+public sealed record LayerListing(ModelEntry Entry, int InputSize, IReadOnlyList<LayerListing.Named> NamedLayers, IReadOnlyList<StageLayer> Stages, IReadOnlyList<ModuleShape> Modules)
+{
+    /// <summary>A named layer: where it is read (module and point, or the model output) and its shape per image.</summary>
+    public sealed record Named(string Name, string Source, long[] Shape);
+
+    /// <summary>One forward pass of the built network at <paramref name="inputSize"/> (weights not needed).</summary>
+    public static LayerListing Of(ModelEntry entry, int inputSize = ModelRegistry.InputSize)
+    {
+        var modules = ZooLayers.Shapes(entry, inputSize);
+        long[] Shape(LayerTap t) => modules.First(m => m.Path == t.Module) is var m && t.Point == TapPoint.Input ? m.Input : m.Output;
+        return new LayerListing(entry, inputSize,
+        [
+            .. entry.Taps.Select(t => new Named(t.Name, $"{(t.Point == TapPoint.Input ? "input" : "output")} of {t.Module}", Shape(t))),
+            new(ModelEntry.LogitsLayer, "logits (the model output)", ZooLayers.LogitsShape(entry, inputSize)),
+            new(ModelEntry.ClassLayer, "softmax of the logits at the target class", [1]),
+        ], ZooLayers.StageLayers(entry), modules);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["model"] = Entry.Model,
+        ["variant"] = Entry.VariantName,
+        ["input_size"] = InputSize,
+        ["named"] = new JsonArray([.. NamedLayers.Select(n => (JsonNode)new JsonObject { ["name"] = n.Name, ["source"] = n.Source, ["shape"] = Array(n.Shape) })]),
+        ["stages"] = new JsonArray([.. Stages.Select(s => (JsonNode)new JsonObject { ["stage"] = s.Stage, ["layer"] = s.Layer })]),
+        ["modules"] = new JsonArray([.. Modules.Select(m => (JsonNode)new JsonObject { ["path"] = m.Path, ["type"] = m.Type, ["shape"] = Array(m.Output) })]),
+    };
+
+    static JsonArray Array(long[] shape) => new([.. shape.Select(d => JsonValue.Create(d))]);
 }
