@@ -111,7 +111,7 @@ public static class ConsistencyRunner
             && previous["fingerprint"]?.GetValue<string>() == fingerprint)
             return new ConsistencyResult(runDir, true, previous);
 
-        using var network = ExperimentRunner.Open(r.Model, r.Onnx, r.Weights, r.Device, [ModelEntry.LogitsLayer]);
+        using var network = ExperimentRunner.Open(r.Model, r.Onnx, r.Weights, r.Device, [ModelEntry.LogitsLayer], Crop);
         Directory.CreateDirectory(runDir);
         File.Delete(summaryPath); // the folder stops claiming to be complete before anything changes
         string progressPath = Path.Combine(partial, RunLayout.ProgressFile);
