@@ -182,7 +182,7 @@ public static class ConsistencyRunner
         {
             cached?.Dispose();
         }
-        double imagesPerSecond = computed / Math.Max(loop.Elapsed.TotalSeconds, 1e-9);
+        double cropsPerSecond = computed / Math.Max(loop.Elapsed.TotalSeconds, 1e-9);
 
         var results = new float[crops.Count * 2];
         using (var rows = NpyRowFile.OpenRead(Path.Combine(partial, RunLayout.CropsFile))) rows.ReadRows(0, results);
@@ -201,7 +201,7 @@ public static class ConsistencyRunner
         else WritePairs(r, runDir, images, pairs!, results, summary);
         summary["device"] = r.Device.ToString();
         summary["batch_size"] = r.BatchSize;
-        summary["images_per_second"] = Math.Round(imagesPerSecond, 3);
+        summary["crops_per_second"] = Math.Round(cropsPerSecond, 3);
         summary["fingerprint"] = fingerprint;
         summary["finished_utc"] = DateTime.UtcNow.ToString("o");
         summary["complete"] = true;
