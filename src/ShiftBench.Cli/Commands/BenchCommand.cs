@@ -18,6 +18,7 @@ public static class BenchCommand
         var images = new Option<int>("--images") { Description = "Images per measurement", DefaultValueFactory = _ => 64 };
         var dataset = new Option<string>("--dataset") { Description = "Dataset for the end-to-end measurement", DefaultValueFactory = _ => "berry" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
+        var layers = new Option<string[]>("--layers") { Description = "Zoo --model: layers the end-to-end run writes (default all named layers), as in `run --layers`", AllowMultipleArgumentsPerToken = true };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var precision = new Option<string>(Precisions.OptionName)
         {
@@ -27,7 +28,7 @@ public static class BenchCommand
         var weights = new Option<string?>("--weights") { Description = "Weights file for the grid comparison of --precision lists (default: synthetic weights; timings always use synthetic weights)" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against, precision, weights,
+            model, variant, batchSize, images, dataset, dataDir, device, against, layers, precision, weights,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -39,6 +40,7 @@ public static class BenchCommand
             if (RunCommand.LoadOnnx(parse, parse.GetValue(model)!) is { } onnx)
             {
                 foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: true);
+                if (parse.GetValue(layers) is { Length: > 0 }) throw new ShiftBenchException("--layers applies to a zoo --model in bench; an ONNX model is measured on its logits");
                 // ONNX Runtime and, when asked, the TorchSharp zoo network of the same architecture, same batch and images.
                 int batch = parse.GetValue(batchSize) ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize;
                 var zooEntry = parse.GetValue(against) is { } name ? ModelRegistry.Find(name, ModelRegistry.ParseVariant(parse.GetValue(variant)!)) : null;
@@ -63,7 +65,7 @@ public static class BenchCommand
                     : $"--weights {file} does not exist: give the {entry.VariantName} weights file of {entry.Model}");
             var results = new List<BenchResult>();
             foreach (var p in precisions)
-                results.Add(await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, progress, p), cancel)));
+                results.Add(await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, progress, parse.GetValue(layers), p), cancel)));
             var deviations = await ConsoleProgress.RunAsync(progress => Task.Run(() =>
                 PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);

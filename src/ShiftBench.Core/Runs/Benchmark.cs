@@ -23,7 +23,7 @@ public sealed record BenchResult(string Model, string Variant, int BatchSize, in
 public static class Benchmark
 {
     public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null,
-        Precision precision = Precision.Fp32)
+        IReadOnlyList<string>? layers = null, Precision precision = Precision.Fp32)
     {
         Precisions.CheckSupported(precision, device, onnx: false);
         if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
@@ -39,7 +39,7 @@ public static class Benchmark
             var request = new RunRequest
             {
                 Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
-                BatchSize = batchSize, OutRoot = outRoot, Device = device, Precision = precision, MaxPositions = images,
+                BatchSize = batchSize, OutRoot = outRoot, Device = device, Precision = precision, MaxPositions = images, Layers = layers ?? [],
             };
             var endToEnd = ExperimentRunner.Run(request, progress);
             return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),
