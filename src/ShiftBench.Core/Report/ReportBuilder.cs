@@ -49,6 +49,7 @@ public static class ReportBuilder
 
         var data = new JsonObject
         {
+            ["profiles"] = Profiles(outDir, runs),
             ["lut"] = Convert.ToHexStringLower(ColorScale.Lut.SelectMany(c => new[] { c.R, c.G, c.B }).ToArray()),
             ["missing"] = Convert.ToHexStringLower([ColorScale.Missing.R, ColorScale.Missing.G, ColorScale.Missing.B]),
             ["vmax"] = 1.0,
@@ -60,6 +61,30 @@ public static class ReportBuilder
         string path = Path.Combine(outDir, FileName);
         File.WriteAllText(path, html, new UTF8Encoding(false));
         return new ReportResult(path, runs.Count, totalGrids, new FileInfo(path).Length);
+    }
+
+    /// <summary>
+    /// The depth profile (metric `global` over the stages) of every dataset and zoo model whose runs hold the stages
+    /// (`run --layers stages`): {dataset, model, metric, stages, layers: {variant: [layer per stage]}, values: {variant: [value or null]}}.
+    /// </summary>
+    static JsonArray Profiles(string outDir, IReadOnlyList<RunFolder> runs)
+    {
+        var profiles = new JsonArray();
+        foreach (var group in runs.GroupBy(r => (r.Dataset, r.Model)))
+        {
+            if (!Models.ModelRegistry.ModelNames.Contains(group.Key.Model)) continue;
+            Analysis.DepthProfile profile;
+            try { profile = Analysis.DepthProfile.Collect(outDir, group.Key.Model, group.Key.Dataset); }
+            catch (ShiftBenchException) { continue; } // no run of this model has the stages
+            profiles.Add(new JsonObject
+            {
+                ["dataset"] = profile.Dataset, ["model"] = profile.Model, ["metric"] = profile.Metric,
+                ["stages"] = new JsonArray([.. profile.Stages.Select(s => JsonValue.Create(s))]),
+                ["values"] = new JsonObject(profile.Variants.Select(v => KeyValuePair.Create(v, (JsonNode?)new JsonArray(
+                    [.. profile.Stages.Select(s => profile.Value(s, v) is var x && double.IsFinite(x) ? JsonValue.Create(x) : null)])))),
+            });
+        }
+        return profiles;
     }
 
     static string Template()

@@ -141,7 +141,7 @@ public static class ExperimentRunner
         if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
         var entry = request.Zoo;
         var model = ModelLoader.Load(entry, request.Weights, request.Device);
-        return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)));
+        return new TorchFeatureNetwork(model, ZooLayers.Taps(entry, layers, request.Dataset.Canvas.Size));
     }
 
     /// <summary>
@@ -161,21 +161,11 @@ public static class ExperimentRunner
             throw new ShiftBenchException($"{Path.GetFileName(onnx.Path)} takes {onnx.Size}x{onnx.Size} images but dataset '{request.Dataset.Name}' renders {request.Dataset.Canvas.Size}x{request.Dataset.Canvas.Size}: use a dataset config with canvas size {onnx.Size}, or a model that takes {request.Dataset.Canvas.Size}");
         if ((request.Shard is not null || request.MergeShards) && request.Dataset.Kind == DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' is of kind patches, which is not sharded (--shard, merge): run it whole");
+        if (request.Model is { } entry) ZooLayers.Check(entry, layers, request.Dataset.Canvas.Size); // module paths exist and fit their reduction
         return layers;
     }
 
     static string Describe(RunRequest r) => $"{r.ModelName} {r.VariantName} {r.Dataset.Name}";
-
-    public static IReadOnlyList<string> ResolveLayers(ModelEntry entry, IReadOnlyList<string> requested)
-    {
-        var names = requested.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(l => l.ToLowerInvariant()).Distinct().ToList();
-        if (names.Count == 0) return entry.Layers;
-        foreach (var name in names)
-            if (!entry.Layers.Contains(name))
-                throw new ShiftBenchException($"unknown layer '{name}' for {entry.Model} (--layers): choose from {string.Join(", ", entry.Layers)}");
-        return entry.Layers.Where(names.Contains).ToList();
-    }
 
     /// <summary>The outermost folder of <paramref name="dir"/> that does not exist yet, or null.</summary>
     static string? FirstMissing(string dir)
@@ -368,6 +358,8 @@ public static class ExperimentRunner
             ["images_per_second"] = Math.Round(imagesPerSecond, 3),
             ["shards"] = shards,
             ["onnx"] = request.Onnx is { } onnx ? OnnxRecord(onnx, network as Models.Onnx.OnnxFeatureNetwork, layers) : null,
+            // Module-path layers: module, reduction and output shape per image (reshape an @map row to it).
+            ["modules"] = request.Model is { } entry ? ZooLayers.Describe(entry, layers, dataset.ImageSize) : null,
             ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
             ["fingerprint"] = fingerprint,
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
@@ -387,7 +379,8 @@ public static class ExperimentRunner
         json["execution_provider"] = session?.ExecutionProvider;
         json["layers"] = new JsonObject(layers.Select(l => KeyValuePair.Create(l, (JsonNode?)(l is ModelEntry.LogitsLayer or ModelEntry.ClassLayer
             ? new JsonObject { ["tensor"] = onnx.LogitsTensor, ["reduction"] = l == ModelEntry.ClassLayer ? "softmax" : "flat" }
-            : new JsonObject { ["tensor"] = onnx.Spec(l).Tensor, ["reduction"] = session?.Reductions[l] }))));
+            : new JsonObject { ["tensor"] = onnx.Spec(l).Tensor, ["reduction"] = session?.Reductions[l],
+                ["shape"] = session is null ? null : new JsonArray([.. session.Shapes[l].Select(d => JsonValue.Create(d))]) }))));
         return json;
     }
 

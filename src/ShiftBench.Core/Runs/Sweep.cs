@@ -161,11 +161,13 @@ public static class Sweep
 
     static IEnumerable<string> RequestedLayers(SweepCell cell)
     {
-        var requested = cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(l => cell.OnnxPath is null ? l.ToLowerInvariant() : LayerSpec.FileSafe(l)).ToList();
-        if (requested.Count > 0) return requested;
-        var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
-        return entry?.Layers ?? [];
+        if (cell.OnnxPath is null)
+        {
+            // The names the runner writes (module paths as written, `stages` expanded).
+            var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
+            return entry is null ? [] : ZooLayers.Resolve(entry, cell.Spec.Layers);
+        }
+        return cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(LayerSpec.FileSafe).ToList();
     }
 
     /// <summary>Anchor names as the runner writes them: tl..br lower case, `Y:X` as `Y_X`.</summary>
