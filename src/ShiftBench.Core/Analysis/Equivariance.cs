@@ -17,6 +17,9 @@ public sealed record MapShape(int Channels, int Height, int Width)
 /// </summary>
 public static class Equivariance
 {
+    /// <summary>The summary metric's name (summary.json, compare, figure profile --metric).</summary>
+    public const string Metric = "equivariance";
+
     /// <summary>
     /// The cell stride of a map of height <paramref name="mapHeight"/> for inputs of <paramref name="inputSize"/>:
     /// the power of two nearest to input/height (224/55 -> 4, 224/13 -> 16, 224/7 -> 32), since padding makes the ratio inexact.
