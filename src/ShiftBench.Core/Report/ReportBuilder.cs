@@ -176,7 +176,23 @@ public static class ReportBuilder
             ["grids"] = grids,
             ["blob"] = Convert.ToBase64String(Gzip(blob)),
             ["figures"] = figures,
+            ["metrics"] = ClassMetrics(run.Dir),
         };
+    }
+
+    /// <summary>The class metrics the page tabulates per variant, in its row order (README "Metrics").</summary>
+    internal static readonly string[] TableMetrics =
+        ["accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", "period_y_px", "period_x_px"];
+
+    /// <summary>summary.json's class metrics of a run (null where the run has none, e.g. no class layer or no summary).</summary>
+    static JsonObject? ClassMetrics(string runDir)
+    {
+        string path = Path.Combine(runDir, Output.RunLayout.SummaryJson);
+        JsonNode? summary;
+        try { summary = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        catch (JsonException) { return null; }
+        if (summary?["layers"]?[Models.ModelEntry.ClassLayer] is not JsonObject entry) return null;
+        return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m, entry[m]?.DeepClone())));
     }
 
     /// <summary>

@@ -124,7 +124,7 @@ public static class ExperimentRunner
         var grids = Stopwatch.StartNew();
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network);
@@ -136,12 +136,16 @@ public static class ExperimentRunner
     /// The network with its layers: a zoo module with taps only for stored layers (logits, fc, are the model
     /// output and always kept for class/top1), or an ONNX Runtime session.
     /// </summary>
-    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers)
+    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers) =>
+        Open(request.Model, request.Onnx, request.Weights, request.Device, layers, request.Dataset.Canvas.Size);
+
+    /// <summary>A zoo network (<paramref name="zoo"/> with <paramref name="weights"/>) or an ONNX session, with taps for <paramref name="layers"/>.</summary>
+    public static IFeatureNetwork Open(ModelEntry? zoo, Models.Onnx.OnnxModel? onnx, WeightsSource weights, Device device, IReadOnlyList<string> layers, int inputSize)
     {
-        if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
-        var entry = request.Zoo;
-        var model = ModelLoader.Load(entry, request.Weights, request.Device);
-        return new TorchFeatureNetwork(model, ZooLayers.Taps(entry, layers, request.Dataset.Canvas.Size));
+        if (onnx is not null) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, device);
+        var entry = zoo ?? throw new ArgumentException("neither a zoo entry nor an ONNX model");
+        var model = ModelLoader.Load(entry, weights, device);
+        return new TorchFeatureNetwork(model, ZooLayers.Taps(entry, layers, inputSize));
     }
 
     /// <summary>
@@ -277,7 +281,7 @@ public static class ExperimentRunner
         }
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         double imagesPerSecond = positions / Math.Max(seconds, 1e-9);
