@@ -129,4 +129,26 @@ public class ProfileTests
         Assert.That(profile["values"]!["antialiased"]!.AsArray().Select(v => v!.GetValue<double>()).ElementAt(3), Is.EqualTo(SummaryValue("antialiased", "layer3@gap", "global")));
         Assert.That(html, Does.Contain("id=\"profile-svg\""));
     }
+
+    /// <summary>The page draws the embedded profile: one line per variant, in headless Chromium (as ReportPageTests).</summary>
+    [Test]
+    public async Task ReportPageDrawsTheProfile()
+    {
+        const string chromium = "/usr/bin/chromium";
+        if (!File.Exists(chromium)) Assert.Fail($"{chromium} not found: install Debian's chromium package (apt-get install chromium)");
+        ReportBuilder.Build(outDir, [TestPaths.DataDir]);
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox", "--headless"] });
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        await page.GotoAsync(new Uri(Path.Combine(outDir, ReportBuilder.FileName)).AbsoluteUri);
+        await page.WaitForSelectorAsync("body[data-ready='1']", new() { Timeout = 30000 });
+        Assert.That(await page.IsVisibleAsync("#profile"), "profile shown for resnet18 on tiny");
+        var lines = await page.EvalOnSelectorAllAsync<string[]>("#profile-svg polyline.profile-line", "ls => ls.map(l => l.getAttribute('data-variant') + ':' + l.getAttribute('points').split(' ').length)");
+        Assert.That(lines, Is.EqualTo(new[] { $"torchvision:{Stages.Length}", $"antialiased:{Stages.Length}" }));
+        Assert.That(await page.EvalOnSelectorAllAsync<string[]>("#profile-svg text", "ts => ts.map(t => t.textContent)"), Is.SupersetOf(Stages));
+        Assert.That(errors, Is.Empty);
+    }
 }

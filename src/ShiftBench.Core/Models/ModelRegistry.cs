@@ -32,7 +32,8 @@ public static partial class ModelRegistry
     static readonly ResNetSpec ResNet50Layout = new(ResNetBlock.Bottleneck, [3, 4, 6, 3]);
     static readonly ResNetSpec ResNet101Layout = new(ResNetBlock.Bottleneck, [3, 4, 23, 3]);
 
-    // name, family + parameters, default batch (shiftbench bench, 2 cores), torchvision IMAGENET1K_V1 file, antialiased files.
+    // name, family + parameters, default batch (shiftbench bench, 2 cores; 8 is an unmeasured placeholder for all but
+    // alexnet, vgg16, resnet50 and mobilenet_v2: see docs/batch-sizes.md), torchvision IMAGENET1K_V1 file, antialiased files.
     public static readonly IReadOnlyList<Architecture> Architectures =
     [
         Arch("alexnet", new AlexNetSpec(), 32, "alexnet-owt-7be5be79.pth",
