@@ -29,7 +29,7 @@ public sealed record DepthProfile(string Model, string Dataset, string Metric, I
         var architecture = ModelRegistry.FindArchitecture(model);
         model = architecture.Name;
         var candidates = variants ?? ModelRegistry.VariantsOf(model);
-        string hint = $"run `shiftbench run --model {model} --dataset {dataset} --variant VARIANT --layers stages --out {outDir}` first";
+        string hint = $"run `shiftbench run --model {model} --dataset {dataset} --variant VARIANT --layers {(metric == Equivariance.Metric ? ZooLayers.MapStagesKeyword : ZooLayers.StagesKeyword)} --out {outDir}` first";
         var found = new List<(string Variant, IReadOnlyList<StageLayer> Stages, Dictionary<(string, string), double> Values)>();
         foreach (var variant in candidates)
         {
@@ -41,7 +41,8 @@ public sealed record DepthProfile(string Model, string Dataset, string Metric, I
                 continue;
             }
             var values = RunSummary.Rows(summary).ToDictionary(r => (r.Layer, r.Metric), r => r.Value);
-            var stages = ZooLayers.StageLayers(entry);
+            // Equivariance is a property of maps: its profile reads the `stages@map` layers.
+            var stages = metric == Equivariance.Metric ? ZooLayers.MapStageLayers(entry) : ZooLayers.StageLayers(entry);
             var layers = values.Keys.Select(k => k.Item1).ToHashSet();
             if (!stages.All(s => layers.Contains(s.Layer)))
             {

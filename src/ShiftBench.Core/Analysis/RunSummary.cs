@@ -77,7 +77,17 @@ public static class RunSummary
                 var s = InvarianceMetrics.Stats(grid);
                 anchors[anchor] = new JsonObject { ["mean"] = s.Mean, ["min"] = s.Min, ["std"] = s.Std };
                 if (anchor == CentreAnchor) centre = grid;
+                string equivariance = Path.Combine(runDir, RunLayout.Csv(RunLayout.EquivarianceStem(layer, anchor)));
+                if (File.Exists(equivariance))
+                {
+                    var (distances, offsets) = GridCsv.Read(equivariance);
+                    var a = Anchors.Parse([anchor.Replace('_', ':')], offsets)[0]; // names Y_X stand for the anchor Y:X
+                    anchors[anchor]!["equivariance"] = Number(Equivariance.Mean(distances, a.Row, a.Col));
+                }
             }
+            // An @map layer's equivariance: the mean over its anchors of each anchor's mean distance.
+            var perAnchor = anchors.Select(a => a.Value?["equivariance"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
+            if (perAnchor.Count > 0) entry[Equivariance.Metric] = Number(perAnchor.Average());
             // The period is always that of the centre anchor, so runs with other anchors stay comparable.
             if (centre is null && File.Exists(features))
                 centre = CosineGrids.Compute(features, g.Rows, g.Cols, [new Anchor(CentreAnchor, g.Rows / 2, g.Cols / 2, 0, 0)])[0];

@@ -39,6 +39,12 @@ public static class ZooLayers
         new(ModelEntry.LogitsLayer, ModelEntry.LogitsLayer),
     ];
 
+    /// <summary>`stages@map`: the entry's Stages with their maps kept whole (`MODULE@map`), for feature-map equivariance.</summary>
+    public const string MapStagesKeyword = StagesKeyword + LayerSpec.MapSuffix;
+
+    public static IReadOnlyList<StageLayer> MapStageLayers(ModelEntry entry) =>
+        [.. entry.Stages.Select(s => new StageLayer(s.Name, s.Module + LayerSpec.MapSuffix))];
+
     /// <summary>
     /// The layer names to write for --layers (comma-separated parts; empty = the named layers): module-path
     /// layers as written (file-safe) in the order given, then the named layers in study order (as before
@@ -51,7 +57,8 @@ public static class ZooLayers
         if (written.Count == 0) return entry.Layers;
         var named = new HashSet<string>();
         var modules = new List<string>();
-        foreach (var text in written.SelectMany(t => t.Equals(StagesKeyword, StringComparison.OrdinalIgnoreCase) ? StageLayers(entry).Select(s => s.Layer) : [t]))
+        foreach (var text in written.SelectMany(t => t.Equals(StagesKeyword, StringComparison.OrdinalIgnoreCase) ? StageLayers(entry).Select(s => s.Layer)
+            : t.Equals(MapStagesKeyword, StringComparison.OrdinalIgnoreCase) ? MapStageLayers(entry).Select(s => s.Layer) : [t]))
         {
             if (entry.Layers.Contains(text.ToLowerInvariant())) { named.Add(text.ToLowerInvariant()); continue; }
             var spec = LayerSpec.Parse(text);

@@ -64,6 +64,9 @@ public static class RunLayout
     /// <summary>cos-LAYER-ANCHOR (add .csv or .png).</summary>
     public static string CosineStem(string layer, string anchor) => $"cos-{layer}-{anchor}";
 
+    /// <summary>Feature-map equivariance of an `@map` layer against one anchor (README "Metrics"): .csv and .png.</summary>
+    public static string EquivarianceStem(string layer, string anchor) => $"equiv-{layer}-{anchor}";
+
     public static string Csv(string stem) => stem + ".csv";
     public static string Png(string stem) => stem + ".png";
 

@@ -64,7 +64,7 @@ public static class ReportBuilder
     }
 
     /// <summary>
-    /// The depth profile (metric `global` over the stages) of every dataset and zoo model whose runs hold the stages
+    /// The depth profiles (`global` over the stages, `equivariance` over the map stages) of every dataset and zoo model whose runs hold the stages
     /// (`run --layers stages`): {dataset, model, metric, stages, layers: {variant: [layer per stage]}, values: {variant: [value or null]}}.
     /// </summary>
     static JsonArray Profiles(string outDir, IReadOnlyList<RunFolder> runs)
@@ -73,16 +73,19 @@ public static class ReportBuilder
         foreach (var group in runs.GroupBy(r => (r.Dataset, r.Model)))
         {
             if (!Models.ModelRegistry.ModelNames.Contains(group.Key.Model)) continue;
-            Analysis.DepthProfile profile;
-            try { profile = Analysis.DepthProfile.Collect(outDir, group.Key.Model, group.Key.Dataset); }
-            catch (ShiftBenchException) { continue; } // no run of this model has the stages
-            profiles.Add(new JsonObject
+            foreach (var metric in new[] { Analysis.DepthProfile.DefaultMetric, Analysis.Equivariance.Metric })
             {
-                ["dataset"] = profile.Dataset, ["model"] = profile.Model, ["metric"] = profile.Metric,
-                ["stages"] = new JsonArray([.. profile.Stages.Select(s => JsonValue.Create(s))]),
-                ["values"] = new JsonObject(profile.Variants.Select(v => KeyValuePair.Create(v, (JsonNode?)new JsonArray(
-                    [.. profile.Stages.Select(s => profile.Value(s, v) is var x && double.IsFinite(x) ? JsonValue.Create(x) : null)])))),
-            });
+                Analysis.DepthProfile profile;
+                try { profile = Analysis.DepthProfile.Collect(outDir, group.Key.Model, group.Key.Dataset, metric); }
+                catch (ShiftBenchException) { continue; } // no run of this model has these stages
+                profiles.Add(new JsonObject
+                {
+                    ["dataset"] = profile.Dataset, ["model"] = profile.Model, ["metric"] = profile.Metric,
+                    ["stages"] = new JsonArray([.. profile.Stages.Select(s => JsonValue.Create(s))]),
+                    ["values"] = new JsonObject(profile.Variants.Select(v => KeyValuePair.Create(v, (JsonNode?)new JsonArray(
+                        [.. profile.Stages.Select(s => profile.Value(s, v) is var x && double.IsFinite(x) ? JsonValue.Create(x) : null)])))),
+                });
+            }
         }
         return profiles;
     }

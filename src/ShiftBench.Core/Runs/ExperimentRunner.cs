@@ -122,7 +122,7 @@ public static class ExperimentRunner
         }
 
         var grids = Stopwatch.StartNew();
-        WriteResults(request, dataset, anchors, layers, runDir, partialDir);
+        WriteResults(request, dataset, anchors, layers, runDir, partialDir, network);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
@@ -290,10 +290,12 @@ public static class ExperimentRunner
         return new RunResult(runDir, true, false, positions, 0, imagesPerSecond, timings);
     }
 
-    static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir)
+    static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir,
+        IFeatureNetwork? network = null)
     {
         string Partial(string layer) => Path.Combine(partialDir, RunLayout.FeaturesFile(layer));
         string title(string layer, string what) => $"{request.ModelName} ({request.VariantName}) {layer} {what} - {request.Dataset.Name}";
+        var maps = MapShapes(request, layers, network);
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
         {
@@ -304,6 +306,19 @@ public static class ExperimentRunner
                 GridCsv.Write(RunLayout.Csv(stem), grids[a], dataset.Offsets);
                 double vmin = request.Vmin ?? grids[a].Cast<double>().Min();
                 AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
+            }
+            if (!maps.TryGetValue(layer, out var shape)) continue;
+            int cellStride = Analysis.Equivariance.CellStride(request.Dataset.Canvas.Size, shape.Height);
+            foreach (var anchor in anchors)
+            {
+                var distances = Analysis.Equivariance.Grid(Partial(layer), dataset.Rows, dataset.Cols, dataset.Offsets, request.Dataset.OffsetUnitPx,
+                    anchor.Row, anchor.Col, shape, cellStride, Analysis.Equivariance.ContentDirection(request.Dataset.Kind),
+                    Analysis.Equivariance.IsCircular(request.Dataset.Kind));
+                string stem = Path.Combine(runDir, RunLayout.EquivarianceStem(layer, anchor.Name));
+                GridCsv.Write(RunLayout.Csv(stem), distances, dataset.Offsets);
+                double vmax = Math.Max(1e-12, distances.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(0).Max());
+                AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, distances, dataset.Stride, 0, vmax,
+                    title(layer, $"equivariance distance, anchor {anchor.Name}, cell {cellStride} px")));
             }
         }
 
@@ -320,6 +335,26 @@ public static class ExperimentRunner
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
             File.Move(Partial(layer), Path.Combine(runDir, RunLayout.FeaturesFile(layer)), overwrite: true);
+    }
+
+    /// <summary>The [C, H, W] of each `@map` layer: the module's output shape (zoo) or the session's (ONNX).</summary>
+    static Dictionary<string, Analysis.MapShape> MapShapes(RunRequest request, IReadOnlyList<string> layers, IFeatureNetwork? network)
+    {
+        var maps = new Dictionary<string, Analysis.MapShape>();
+        foreach (var layer in layers.Where(l => l is not (ModelEntry.LogitsLayer or ModelEntry.ClassLayer)))
+        {
+            long[]? shape = null;
+            if (request.Model is { } entry)
+            {
+                if (!ZooLayers.IsModuleLayer(entry, layer)) continue;
+                var (spec, module) = ZooLayers.Find(entry, layer, request.Dataset.Canvas.Size);
+                if (spec.Reduction == LayerReduction.Map) shape = module.Output;
+            }
+            else if (network is Models.Onnx.OnnxFeatureNetwork onnx && onnx.Reductions.GetValueOrDefault(layer) == LayerSpec.NameOf(LayerReduction.Map))
+                shape = onnx.Shapes[layer];
+            if (shape is { Length: 3 }) maps[layer] = new Analysis.MapShape((int)shape[0], (int)shape[1], (int)shape[2]);
+        }
+        return maps;
     }
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,

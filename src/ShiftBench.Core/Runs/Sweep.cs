@@ -270,7 +270,7 @@ public static class Sweep
         return whole is null ? "not started" : $"running or interrupted ({whole.Next} of {whole.End} positions)";
     }
 
-    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "period_x_px", "period_y_px", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
+    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "period_x_px", "period_y_px", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", Analysis.Equivariance.Metric];
 
     /// <summary>
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
