@@ -49,12 +49,12 @@ public static class ReportBuilder
 
         var data = new JsonObject
         {
-            ["profiles"] = Profiles(outDir, runs),
             ["lut"] = Convert.ToHexStringLower(ColorScale.Lut.SelectMany(c => new[] { c.R, c.G, c.B }).ToArray()),
             ["missing"] = Convert.ToHexStringLower([ColorScale.Missing.R, ColorScale.Missing.G, ColorScale.Missing.B]),
             ["vmax"] = 1.0,
             ["datasets"] = datasets,
             ["runs"] = runArray,
+            ["profiles"] = Profiles(outDir, runs),
         };
         // The default encoder escapes '<', '>' and '&', so the JSON cannot close the <script> element it sits in.
         string html = Template().Replace(DataPlaceholder, data.ToJsonString());
