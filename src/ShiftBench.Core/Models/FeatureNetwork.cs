@@ -26,12 +26,18 @@ public sealed class TorchFeatureNetwork : IFeatureNetwork
 
     public nn.Module<Tensor, Tensor> Module => model;
 
-    public Dictionary<string, Tensor> Forward(Tensor batch)
+    public Dictionary<string, Tensor> Forward(Tensor batch) => Collect(() => model.call(batch));
+
+    /// <summary>
+    /// Runs <paramref name="logitsOf"/> (a forward pass of this module, whole or in pieces, e.g. exact reuse)
+    /// and returns the tapped layers and the logits as <see cref="Forward"/> does.
+    /// </summary>
+    public Dictionary<string, Tensor> Collect(Func<Tensor> logitsOf)
     {
         Dictionary<string, Tensor> outputs;
         using (inference_mode()) // no autograd bookkeeping at all: measurably faster than no_grad here
         {
-            var logits = model.call(batch);
+            var logits = logitsOf();
             outputs = taps.Take();
             outputs[ModelEntry.LogitsLayer] = logits.to(ScalarType.Float32);
             foreach (var t in outputs.Values) t.DetachFromDisposeScope();

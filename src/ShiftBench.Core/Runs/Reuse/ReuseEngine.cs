@@ -1,0 +1,302 @@
+using System.Text.Json.Nodes;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using ShiftBench.Models.Families;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Runs.Reuse;
+
+/// <summary>What a run used: run.json's "reuse" (README "Exact reuse").</summary>
+public sealed record ReuseRecord(string Mode, string? Method, string? ReusedUntil, string? Fallback,
+    double MacsPerImageBrute, double MacsPerImageReuse, IReadOnlyList<ReuseLayerCost> Layers)
+{
+    /// <summary>Share of the network's multiply-adds per image that reuse does not compute (cost model).</summary>
+    public double SkippedShare => MacsPerImageBrute > 0 ? 1 - MacsPerImageReuse / MacsPerImageBrute : 0;
+
+    public JsonObject ToJson() => new()
+    {
+        ["mode"] = Mode, ["method"] = Method, ["reused_until"] = ReusedUntil, ["fallback"] = Fallback,
+        ["macs_skipped_share"] = Math.Round(SkippedShare, 4),
+        ["layers"] = new JsonArray([.. Layers.Select(l => (JsonNode)new JsonObject
+        {
+            ["module"] = l.Module, ["reused"] = l.Reused, ["computed_share"] = Math.Round(l.ComputedShare, 4),
+        })]),
+    };
+
+    public static ReuseRecord Off(string mode, string reason) => new(mode, null, null, reason, 0, 0, []);
+}
+
+/// <summary>One step of the prefix in the cost model: its share of brute force's work that reuse computes per image.</summary>
+public sealed record ReuseLayerCost(string Module, bool Reused, double ComputedShare);
+
+/// <summary>
+/// Exact reuse of shared computation across positions (issue 14) for networks whose convolutional part is a
+/// chain of windowed steps (AlexNet, VGG: see <see cref="ReuseUnit.Chain"/>).
+/// crop ("crop-phase"): every crop of row y lies in the band of the source rows y..y+S. The band's maps, computed
+/// once per column phase px = x mod (the deepest reused step's cumulative stride), equal the crop's maps (same rows,
+/// same top/bottom padding) except in the columns whose window reaches the crop's left or right padding: per crop
+/// only those two strips are computed, from the crop's own previous map.
+/// patch ("patch-canvas"): the maps of the blank canvas are computed once; per position only the rectangle whose
+/// window reads the patch (through reflection too) is computed.
+/// Steps after the chosen depth run as brute force on the assembled map; the depth minimises the cost model.
+/// </summary>
+public sealed class ReuseEngine : IDisposable
+{
+    public const string Auto = "auto", OffMode = "off";
+    public static readonly IReadOnlyList<string> Modes = [Auto, OffMode];
+    public const string CropMethod = "crop-phase", PatchMethod = "patch-canvas";
+    /// <summary>Cost model: writing one map element (copying clean parts, gathering windows) counts as this many multiply-adds.</summary>
+    public const double CopyMacs = 2;
+    /// <summary>Cost model: the band maps a crop batch may hold (two rows of every phase) must fit in this.</summary>
+    public const long BandBudgetBytes = 1536L << 20;
+
+    readonly PooledClassifierNet net;
+    readonly List<ReuseUnit> units;              // the reused steps only
+    readonly List<nn.Module<Tensor, Tensor>> rest; // brute force after them
+    readonly ShiftDataset dataset;
+    readonly bool crop;
+    readonly int[] strides;                      // cumulative stride after each reused step
+    readonly (int Lo, int Hi)[] inside;          // crop: columns equal to the band's, per step
+    readonly Dictionary<(int Y, int Px), List<Tensor>> bands = [];
+    readonly List<Tensor>? blank;                // patch: the blank canvas's maps
+
+    public ReuseRecord Record { get; }
+
+    ReuseEngine(PooledClassifierNet net, List<ReuseUnit> units, List<nn.Module<Tensor, Tensor>> rest, ShiftDataset dataset, ReuseRecord record)
+    {
+        this.net = net; this.units = units; this.rest = rest; this.dataset = dataset; Record = record;
+        crop = dataset.Config.Kind == DatasetConfig.CropKind;
+        strides = new int[units.Count];
+        inside = new (int, int)[units.Count];
+        int stride = 1, size = dataset.ImageSize, lo = 0, hi = size;
+        for (int l = 0; l < units.Count; l++)
+        {
+            stride *= units[l].Stride;
+            strides[l] = stride;
+            (lo, hi) = units[l].Inside(lo, hi, size);
+            inside[l] = (lo, hi);
+            size = units[l].OutSize(size);
+        }
+        if (!crop)
+        {
+            using var _ = inference_mode();
+            blank = Maps(dataset.BlankCanvas());
+        }
+    }
+
+    /// <summary>Refuses a --reuse value other than auto or off.</summary>
+    public static void CheckMode(string mode)
+    {
+        if (!Modes.Contains(mode))
+            throw new ShiftBenchException($"--reuse {mode} is invalid: use auto (exact reuse where it applies, the default) or off (brute force)");
+    }
+
+    /// <summary>
+    /// Reuse for this run, or null with the reason in <paramref name="record"/>. Checks the network's structure
+    /// and the dataset kind, then lets the cost model pick how deep reuse goes (none when it saves nothing).
+    /// </summary>
+    /// <param name="depth">Tests: reuse exactly this many steps instead of the cost model's choice.</param>
+    public static ReuseEngine? Create(string mode, IFeatureNetwork network, ShiftDataset dataset, out ReuseRecord record, int? depth = null)
+    {
+        CheckMode(mode);
+        if (mode == OffMode) { record = ReuseRecord.Off(mode, "off (--reuse off)"); return null; }
+        if (network is not TorchFeatureNetwork torchNet) { record = ReuseRecord.Off(mode, "ONNX networks are run whole"); return null; }
+        string kind = dataset.Config.Kind;
+        if (kind != DatasetConfig.CropKind && kind != DatasetConfig.PatchKind)
+        { record = ReuseRecord.Off(mode, $"dataset kind {kind} is not covered (crop and patch are)"); return null; }
+        if (torchNet.Module is not PooledClassifierNet net)
+        { record = ReuseRecord.Off(mode, $"{torchNet.Module.GetType().Name} blocks are not covered yet (AlexNet and VGG are)"); return null; }
+        var (chain, _) = ReuseUnit.Chain(net.Features, "features");
+        var plan = CostModel(chain, dataset);
+        var layers = plan.Layers;
+        if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count) };
+        if (plan.Depth == 0)
+        {
+            record = new ReuseRecord(mode, null, null, "cost model: reuse saves nothing here", plan.Brute, plan.Brute, layers);
+            return null;
+        }
+        var reused = chain.Take(plan.Depth).ToList();
+        int firstRest = reused[^1].FirstModule + reused[^1].ModuleCount;
+        var rest = net.Features.children().Skip(firstRest).Cast<nn.Module<Tensor, Tensor>>().ToList();
+        record = new ReuseRecord(mode, kind == DatasetConfig.CropKind ? CropMethod : PatchMethod, reused[^1].Name, null,
+            plan.Brute, plan.Reuse, layers);
+        return new ReuseEngine(net, reused, rest, dataset, record);
+    }
+
+    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers);
+
+    /// <summary>
+    /// Multiply-adds per image of the chain's steps, brute force against reuse to each depth: computed strips or
+    /// rectangles, plus for crops the band maps shared by a row of crops, plus copying (<see cref="CopyMacs"/>).
+    /// Steps after the chain count the same either way and are left out. Depth = argmin.
+    /// </summary>
+    static Plan CostModel(List<ReuseUnit> chain, ShiftDataset dataset)
+    {
+        bool crop = dataset.Config.Kind == DatasetConfig.CropKind;
+        int size = dataset.ImageSize, band = crop ? dataset.Config.Resize!.Value : size;
+        var (ph, pw) = dataset.PatchSize ?? (0, 0);
+        // Patch: the largest touched rectangle is that of a centred patch (not clipped by the canvas edge).
+        int lo = 0, hi = size, bandSize = band, stride = 1;
+        (int Lo, int Hi) rows = ((size - ph) / 2, (size - ph) / 2 + ph), cols = ((size - pw) / 2, (size - pw) / 2 + pw);
+        var brute = new double[chain.Count];
+        var reuse = new double[chain.Count];
+        var bandBytes = new double[chain.Count];
+        for (int l = 0; l < chain.Count; l++)
+        {
+            var u = chain[l];
+            int outSize = u.OutSize(size);
+            double perPixel = u.OutChannels * u.MacsPerOutput, pixels = (double)outSize * outSize;
+            brute[l] = pixels * perPixel;
+            double copy = pixels * u.OutChannels * CopyMacs;
+            stride *= u.Stride;
+            if (crop)
+            {
+                (lo, hi) = u.Inside(lo, hi, size);
+                bandSize = u.OutSize(bandSize);
+                // Bands per crop: each row of crops needs one band per column phase among the offsets.
+                double phases = dataset.Offsets.Select(x => x % stride).Distinct().Count();
+                double bandsPerCrop = phases / dataset.Cols;
+                reuse[l] = outSize * (outSize - (hi - lo)) * perPixel + bandsPerCrop * outSize * bandSize * perPixel + copy;
+                bandBytes[l] = 4.0 * u.OutChannels * outSize * bandSize * 2 * phases;
+            }
+            else
+            {
+                rows = u.Touched(rows.Lo, rows.Hi, size);
+                cols = u.Touched(cols.Lo, cols.Hi, size);
+                reuse[l] = (double)(rows.Hi - rows.Lo) * (cols.Hi - cols.Lo) * perPixel + 2 * copy;
+            }
+            size = outSize;
+        }
+        int best = 0;
+        double bestCost = brute.Sum(), cost = bestCost, bytes = 0;
+        for (int depth = 1; depth <= chain.Count; depth++)
+        {
+            cost += reuse[depth - 1] - brute[depth - 1];
+            bytes += bandBytes[depth - 1];
+            if (bytes > BandBudgetBytes) break;
+            if (cost < bestCost - 1e-9) { bestCost = cost; best = depth; }
+        }
+        var layers = chain.Select((u, l) => new ReuseLayerCost(u.Name, l < best, l < best ? reuse[l] / brute[l] : 1)).ToList();
+        return new Plan(best, brute.Sum(), bestCost, layers);
+    }
+
+    /// <summary>Every reused step's map of one image [1,3,H,W], each computed whole from the one before.</summary>
+    List<Tensor> Maps(Tensor image)
+    {
+        var maps = new List<Tensor>();
+        var x = image;
+        foreach (var u in units)
+        {
+            x = u.ApplyFull(x);
+            x.DetachFromDisposeScope();
+            maps.Add(x);
+        }
+        image.Dispose();
+        return maps;
+    }
+
+    /// <summary>The logits of positions [start, start+count), tapped layers recorded by the network's hooks.</summary>
+    public Tensor Forward(int start, int count)
+    {
+        using var scope = NewDisposeScope();
+        return net.Head(FeatureMap(start, count)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The output of `features` for positions [start, start+count): reused steps, then the rest whole.</summary>
+    internal Tensor FeatureMap(int start, int count)
+    {
+        using var scope = NewDisposeScope();
+        var x = crop ? CropPrefix(start, count) : PatchPrefix(start, count);
+        foreach (var module in rest) x = module.call(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    Tensor CropPrefix(int start, int count)
+    {
+        var source = dataset.NormalisedCropSource!;
+        int size = dataset.ImageSize, deepest = strides[^1];
+        var positions = Enumerable.Range(start, count).Select(dataset.PositionAt).ToList();
+        var needed = positions.Select(p => (p.Y, p.X % deepest)).ToHashSet();
+        foreach (var key in bands.Keys.Where(k => !needed.Contains(k)).ToList())
+        {
+            foreach (var t in bands[key]) t.Dispose();
+            bands.Remove(key);
+        }
+        foreach (var key in needed.Where(k => !bands.ContainsKey(k)))
+            using (var inner = NewDisposeScope())
+                bands[key] = Maps(source[.., key.Y..(key.Y + size), key.Item2..].unsqueeze(0));
+
+        var x = stack(positions.Select(p => source[.., p.Y..(p.Y + size), p.X..(p.X + size)]).ToArray());
+        for (int l = 0; l < units.Count; l++)
+        {
+            var u = units[l];
+            int h = u.OutSize((int)x.shape[2]), w = u.OutSize((int)x.shape[3]);
+            var (lo, hi) = inside[l];
+            var y = empty(count, u.OutChannels, h, w, device: x.device);
+            for (int i = 0; i < count; i++)
+            {
+                var (py, px) = positions[i];
+                int shift = (px - px % deepest) / strides[l];
+                if (hi > lo) y[i, .., .., lo..hi].copy_(bands[(py, px % deepest)][l][0, .., .., (shift + lo)..(shift + hi)]);
+            }
+            if (lo > 0) y[.., .., .., ..lo].copy_(u.ApplyRect(x, 0, h, 0, lo));
+            if (hi < w) y[.., .., .., hi..].copy_(u.ApplyRect(x, 0, h, hi, w));
+            x = y;
+        }
+        return x;
+    }
+
+    Tensor PatchPrefix(int start, int count)
+    {
+        var x = dataset.Batch(start, count);
+        var (ph, pw) = dataset.PatchSize!.Value;
+        var rows = new (int Lo, int Hi)[count];
+        var cols = new (int Lo, int Hi)[count];
+        for (int i = 0; i < count; i++)
+        {
+            var (py, px) = dataset.PositionAt(start + i);
+            rows[i] = (py, py + ph);
+            cols[i] = (px, px + pw);
+        }
+        for (int l = 0; l < units.Count; l++)
+        {
+            var u = units[l];
+            int size = (int)x.shape[2], outSize = u.OutSize(size);
+            for (int i = 0; i < count; i++)
+            {
+                rows[i] = u.Touched(rows[i].Lo, rows[i].Hi, size);
+                cols[i] = u.Touched(cols[i].Lo, cols[i].Hi, size);
+            }
+            var y = blank![l].expand(count, -1, -1, -1).contiguous();
+            // One shape for the whole batch (the largest rectangle), moved inside the map: extra outputs are exact too.
+            int dr = rows.Max(r => r.Hi - r.Lo), dc = cols.Max(c => c.Hi - c.Lo);
+            if (dr > 0 && dc > 0)
+            {
+                var origin = new (int R, int C)[count];
+                var windows = new Tensor[count];
+                for (int i = 0; i < count; i++)
+                {
+                    origin[i] = (Math.Min(rows[i].Lo, outSize - dr), Math.Min(cols[i].Lo, outSize - dc));
+                    windows[i] = u.Window(x[i..(i + 1)], origin[i].R, origin[i].R + dr, origin[i].C, origin[i].C + dc);
+                }
+                var computed = u.Core(cat(windows, 0));
+                for (int i = 0; i < count; i++)
+                {
+                    if (rows[i].Hi <= rows[i].Lo || cols[i].Hi <= cols[i].Lo) continue;
+                    var (r, c) = origin[i];
+                    y[i, .., r..(r + dr), c..(c + dc)].copy_(computed[i]);
+                }
+            }
+            x = y;
+        }
+        return x;
+    }
+
+    public void Dispose()
+    {
+        foreach (var maps in bands.Values) foreach (var t in maps) t.Dispose();
+        bands.Clear();
+        if (blank is not null) foreach (var t in blank) t.Dispose();
+    }
+}
