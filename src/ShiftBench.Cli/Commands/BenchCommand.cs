@@ -21,7 +21,7 @@ public static class BenchCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against,
+            model, variant, batchSize, images, dataset, dataDir, device, against, RunCommand.Reuse, RunCommand.Stride,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -52,8 +52,24 @@ public static class BenchCommand
             Console.WriteLine($"forward only     {r.ForwardImagesPerSecond,8:F1} images/s");
             Console.WriteLine($"end to end (run) {r.EndToEndImagesPerSecond,8:F1} images/s   ratio to forward {r.EndToEndOverForward:F2}");
             Console.WriteLine($"compute          {r.GflopPerImage,8:F2} GFLOP/image, {r.ForwardGflops:F1} GFLOP/s = {r.ShareOfPeak:P0} of matmul peak {r.MatmulPeakGflops:F1} GFLOP/s");
+            string reuseMode = parse.GetValue(RunCommand.Reuse)!;
+            Runs.Reuse.ReuseEngine.CheckMode(reuseMode);
+            if (reuseMode != Runs.Reuse.ReuseEngine.OffMode)
+                PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(RunCommand.Stride),
+                    parse.GetValue(batchSize) ?? entry.DefaultBatchSize, parse.GetValue(images), computeDevice, p), cancel)), r.GflopPerImage);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Brute force against exact reuse on the dataset (end to end, class layer only) and the multiply-adds skipped.</summary>
+    static void PrintReuse(Runs.Reuse.ReuseBenchResult b, double gflopPerImage)
+    {
+        var rec = b.Record;
+        // The cost model counts the convolutional chain; the share is of the whole network's GFLOP (2 x multiply-adds).
+        double skipped = (rec.MacsPerImageBrute - rec.MacsPerImageReuse) * 2 / 1e9 / gflopPerImage;
+        Console.WriteLine($"reuse ({b.Dataset}, stride {b.Stride}, {b.Images} images): brute force {b.BruteImagesPerSecond:F1} images/s, " +
+            $"reuse {b.ReuseImagesPerSecond:F1} images/s, x{b.Speedup:F2}; FLOPs skipped {skipped:P0} (cost model)");
+        Console.WriteLine(rec.Method is null ? $"reuse            fallback: {rec.Fallback}" : $"reuse            {rec.Method}, reused until {rec.ReusedUntil}");
     }
 }
