@@ -60,12 +60,13 @@ public sealed class ReuseEngine : IDisposable
     readonly (int Lo, int Hi)[] inside;          // crop: columns equal to the band's, per step
     readonly Dictionary<(int Y, int Px), List<Tensor>> bands = [];
     readonly List<Tensor>? blank;                // patch: the blank canvas's maps
+    readonly (int Rows, int Cols)[] windows;     // patch: one window shape per step for every position (fixed shapes run faster)
 
     public ReuseRecord Record { get; }
 
-    ReuseEngine(PooledClassifierNet net, List<ReuseUnit> units, List<nn.Module<Tensor, Tensor>> rest, ShiftDataset dataset, ReuseRecord record)
+    ReuseEngine(PooledClassifierNet net, List<ReuseUnit> units, List<nn.Module<Tensor, Tensor>> rest, ShiftDataset dataset, ReuseRecord record, (int, int)[] windows)
     {
-        this.net = net; this.units = units; this.rest = rest; this.dataset = dataset; Record = record;
+        this.net = net; this.units = units; this.rest = rest; this.dataset = dataset; Record = record; this.windows = windows;
         crop = dataset.Config.Kind == DatasetConfig.CropKind;
         strides = new int[units.Count];
         inside = new (int, int)[units.Count];
@@ -121,10 +122,17 @@ public sealed class ReuseEngine : IDisposable
         var rest = net.Features.children().Skip(firstRest).Cast<nn.Module<Tensor, Tensor>>().ToList();
         record = new ReuseRecord(mode, kind == DatasetConfig.CropKind ? CropMethod : PatchMethod, reused[^1].Name, null,
             plan.Brute, plan.Reuse, layers);
-        return new ReuseEngine(net, reused, rest, dataset, record);
+        return new ReuseEngine(net, reused, rest, dataset, record, plan.Windows);
     }
 
-    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers);
+    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers, (int Rows, int Cols)[] Windows);
+
+    /// <summary>
+    /// Cost model: a window of a map costs as if it were wider by the step's halo in output units, (Kernel-1)/Stride,
+    /// since a thin strip runs far below the convolution's speed on a whole map (measured: strips of 1 to 5
+    /// columns of 13-wide AlexNet maps took as long as the whole layer).
+    /// </summary>
+    static double Halo(ReuseUnit u) => (u.Kernel - 1.0) / u.Stride + 1;
 
     /// <summary>
     /// Multiply-adds per image of the chain's steps, brute force against reuse to each depth: computed strips or
@@ -136,12 +144,28 @@ public sealed class ReuseEngine : IDisposable
         bool crop = dataset.Config.Kind == DatasetConfig.CropKind;
         int size = dataset.ImageSize, band = crop ? dataset.Config.Resize!.Value : size;
         var (ph, pw) = dataset.PatchSize ?? (0, 0);
-        // Patch: the largest touched rectangle is that of a centred patch (not clipped by the canvas edge).
         int lo = 0, hi = size, bandSize = band, stride = 1;
-        (int Lo, int Hi) rows = ((size - ph) / 2, (size - ph) / 2 + ph), cols = ((size - pw) / 2, (size - pw) / 2 + pw);
+        // Patch: the longest touched interval per step and axis over every offset (it depends on the offset modulo the strides).
+        var longest = new[] { ph, pw }.Select(extent =>
+        {
+            var most = new int[chain.Count];
+            foreach (int offset in crop ? [] : dataset.Offsets)
+            {
+                (int Lo, int Hi) touched = (offset, offset + extent);
+                int n = size;
+                for (int l = 0; l < chain.Count; l++)
+                {
+                    touched = chain[l].Touched(touched.Lo, touched.Hi, n);
+                    n = chain[l].OutSize(n);
+                    most[l] = Math.Max(most[l], touched.Hi - touched.Lo);
+                }
+            }
+            return most;
+        }).ToArray();
         var brute = new double[chain.Count];
         var reuse = new double[chain.Count];
         var bandBytes = new double[chain.Count];
+        var windows = new (int Rows, int Cols)[chain.Count];
         for (int l = 0; l < chain.Count; l++)
         {
             var u = chain[l];
@@ -157,14 +181,16 @@ public sealed class ReuseEngine : IDisposable
                 // Bands per crop: each row of crops needs one band per column phase among the offsets.
                 double phases = dataset.Offsets.Select(x => x % stride).Distinct().Count();
                 double bandsPerCrop = phases / dataset.Cols;
-                reuse[l] = outSize * (outSize - (hi - lo)) * perPixel + bandsPerCrop * outSize * bandSize * perPixel + copy;
+                // Both strips are one call as wide as the wider; a thin strip costs its halo too (Halo).
+                int strip = Math.Max(lo, outSize - hi);
+                reuse[l] = strip == 0 ? copy + bandsPerCrop * outSize * bandSize * perPixel
+                    : outSize * 2 * Math.Min(outSize / 2.0, strip + Halo(u)) * perPixel + bandsPerCrop * outSize * bandSize * perPixel + copy;
                 bandBytes[l] = 4.0 * u.OutChannels * outSize * bandSize * 2 * phases;
             }
             else
             {
-                rows = u.Touched(rows.Lo, rows.Hi, size);
-                cols = u.Touched(cols.Lo, cols.Hi, size);
-                reuse[l] = (double)(rows.Hi - rows.Lo) * (cols.Hi - cols.Lo) * perPixel + 2 * copy;
+                windows[l] = (longest[0][l], longest[1][l]);
+                reuse[l] = Math.Min(outSize, windows[l].Rows + Halo(u)) * Math.Min(outSize, windows[l].Cols + Halo(u)) * perPixel + 2 * copy;
             }
             size = outSize;
         }
@@ -178,7 +204,7 @@ public sealed class ReuseEngine : IDisposable
             if (cost < bestCost - 1e-9) { bestCost = cost; best = depth; }
         }
         var layers = chain.Select((u, l) => new ReuseLayerCost(u.Name, l < best, l < best ? reuse[l] / brute[l] : 1)).ToList();
-        return new Plan(best, brute.Sum(), bestCost, layers);
+        return new Plan(best, brute.Sum(), bestCost, layers, windows);
     }
 
     /// <summary>Every reused step's map of one image [1,3,H,W], each computed whole from the one before.</summary>
@@ -227,24 +253,46 @@ public sealed class ReuseEngine : IDisposable
             using (var inner = NewDisposeScope())
                 bands[key] = Maps(source[.., key.Y..(key.Y + size), key.Item2..].unsqueeze(0));
 
-        var x = stack(positions.Select(p => source[.., p.Y..(p.Y + size), p.X..(p.X + size)]).ToArray());
+        // Only each crop's edge columns are kept between steps (what the next step's strips read); the middle of
+        // every map is the band's, so the whole map is put together once, after the last reused step.
+        var crops = stack(positions.Select(p => source[.., p.Y..(p.Y + size), p.X..(p.X + size)]).ToArray());
+        Tensor left = crops, right = crops;
+        int width = size;
         for (int l = 0; l < units.Count; l++)
         {
             var u = units[l];
-            int h = u.OutSize((int)x.shape[2]), w = u.OutSize((int)x.shape[3]);
+            int h = u.OutSize((int)left.shape[2]), w = u.OutSize(width);
             var (lo, hi) = inside[l];
-            var y = empty(count, u.OutChannels, h, w, device: x.device);
-            for (int i = 0; i < count; i++)
+            int strip = Math.Max(lo, w - hi);
+            Tensor? both = strip == 0 ? null // both strips in one call, each as wide as the wider (extra columns are exact too)
+                : u.Core(cat([u.Window(left, 0, h, 0, strip, 0, width), u.Window(right, 0, h, w - strip, w, width - (int)right.shape[3], width)], 0));
+
+            // Columns [c0, c1) of every crop's map: left strip, then the band's window, then the right strip.
+            Tensor Columns(int c0, int c1)
             {
-                var (py, px) = positions[i];
-                int shift = (px - px % deepest) / strides[l];
-                if (hi > lo) y[i, .., .., lo..hi].copy_(bands[(py, px % deepest)][l][0, .., .., (shift + lo)..(shift + hi)]);
+                var pieces = new List<Tensor>();
+                int leftEnd = Math.Min(c1, strip), rightStart = Math.Max(Math.Max(c0, strip), w - strip);
+                if (c0 < leftEnd) pieces.Add(both![..count, .., .., c0..leftEnd]);
+                int b0 = Math.Max(c0, leftEnd), b1 = Math.Min(c1, rightStart);
+                if (b0 < b1)
+                    pieces.Add(stack(positions.Select(p =>
+                    {
+                        int shift = (p.X - p.X % deepest) / strides[l];
+                        return bands[(p.Y, p.X % deepest)][l][0, .., .., (shift + b0)..(shift + b1)];
+                    }).ToArray()));
+                if (rightStart < c1) pieces.Add(both![count.., .., .., (rightStart - (w - strip))..(c1 - (w - strip))]);
+                return pieces.Count == 1 ? pieces[0] : cat(pieces, 3);
             }
-            if (lo > 0) y[.., .., .., ..lo].copy_(u.ApplyRect(x, 0, h, 0, lo));
-            if (hi < w) y[.., .., .., hi..].copy_(u.ApplyRect(x, 0, h, hi, w));
-            x = y;
+
+            if (l == units.Count - 1) { left = right = Columns(0, w); width = w; break; }
+            var next = units[l + 1];
+            var (nlo, nhi) = inside[l + 1];
+            var (eLeft, eRight) = next.EdgesRead(Math.Max(nlo, next.OutSize(w) - nhi), w);
+            if (eLeft + eRight >= w || eLeft == 0 || eRight == 0) left = right = Columns(0, w);
+            else { left = Columns(0, eLeft); right = Columns(w - eRight, w); }
+            width = w;
         }
-        return x;
+        return left;
     }
 
     Tensor PatchPrefix(int start, int count)
@@ -268,9 +316,11 @@ public sealed class ReuseEngine : IDisposable
                 rows[i] = u.Touched(rows[i].Lo, rows[i].Hi, size);
                 cols[i] = u.Touched(cols[i].Lo, cols[i].Hi, size);
             }
-            var y = blank![l].expand(count, -1, -1, -1).contiguous();
-            // One shape for the whole batch (the largest rectangle), moved inside the map: extra outputs are exact too.
-            int dr = rows.Max(r => r.Hi - r.Lo), dc = cols.Max(c => c.Hi - c.Lo);
+                var y = blank![l].expand(count, -1, -1, -1).contiguous();
+            // One shape for every position (the longest over all offsets), moved inside the map: extra outputs are exact too.
+            int dr = windows[l].Rows, dc = windows[l].Cols;
+            if (rows.Any(r => r.Hi - r.Lo > dr) || cols.Any(c => c.Hi - c.Lo > dc))
+                throw new InvalidOperationException($"reuse: a patch touches more of {u.Name} than the cost model found");
             if (dr > 0 && dc > 0)
             {
                 var origin = new (int R, int C)[count];

@@ -36,16 +36,36 @@ public sealed class ReuseUnit
     public Tensor ApplyRect(Tensor x, int r0, int r1, int c0, int c1) => Core(Window(x, r0, r1, c0, c1));
 
     /// <summary>The padded input window that the outputs rows [r0,r1) x cols [c0,c1) read.</summary>
-    public Tensor Window(Tensor x, int r0, int r1, int c0, int c1)
+    public Tensor Window(Tensor x, int r0, int r1, int c0, int c1) => Window(x, r0, r1, c0, c1, 0, (int)x.shape[3]);
+
+    /// <summary>
+    /// The same when <paramref name="x"/> holds only the map's columns [colOffset, colOffset + its width) of a map
+    /// <paramref name="mapWidth"/> wide (a crop's edge columns); the window must lie within them (or the padding).
+    /// </summary>
+    public Tensor Window(Tensor x, int r0, int r1, int c0, int c1, int colOffset, int mapWidth)
     {
-        int h = (int)x.shape[2], w = (int)x.shape[3];
+        int h = (int)x.shape[2];
         var (rs, top, bottom) = Span(r0, r1, h);
-        var (cs, left, right) = Span(c0, c1, w);
+        var (cs, left, right) = Span(c0, c1, mapWidth);
+        if (cs.a < colOffset || cs.b > colOffset + x.shape[3] || (Reflect && (left > 0 && colOffset > 0 || right > 0 && colOffset + x.shape[3] < mapWidth)))
+            throw new InvalidOperationException($"reuse: window {cs.a}..{cs.b} of {Name} is outside the columns held, {colOffset}..{colOffset + x.shape[3]}");
+        cs = (cs.a - colOffset, cs.b - colOffset);
         if (top + bottom + left + right == 0) return x[.., .., rs.a..rs.b, cs.a..cs.b];
         if (!Reflect) return nn.functional.pad(x[.., .., rs.a..rs.b, cs.a..cs.b], [left, right, top, bottom]);
         // Reflection by index: F.pad needs the cut window wider than the padding, which a thin strip at the edge is not.
+        int w = (int)x.shape[3];
         return x.index_select(2, Reflected(rs.a - (int)top, rs.b + (int)bottom, h, x.device))
             .index_select(3, Reflected(cs.a - (int)left, cs.b + (int)right, w, x.device));
+    }
+
+    /// <summary>Input columns [0, Left) and [inWidth - Right, inWidth) that the outputs [0, strip) and [outWidth - strip, outWidth) read.</summary>
+    public (int Left, int Right) EdgesRead(int strip, int inWidth)
+    {
+        if (strip == 0) return (0, 0);
+        int outWidth = OutSize(inWidth);
+        var (left, _, _) = Span(0, strip, inWidth);
+        var (right, _, _) = Span(outWidth - strip, outWidth, inWidth);
+        return (left.b, inWidth - right.a);
     }
 
     /// <summary>Indices a..b-1 mirrored into 0..size-1 about the edge rows (PyTorch's reflect: the edge is not repeated).</summary>
