@@ -164,6 +164,40 @@ public class MetricsTests
         Assert.That(withTop5.Top5Jaggedness, Is.EqualTo(0.5));
     }
 
+    [TestCase(0.25, TestName = "PeriodsInPixelsOnASubpixelGrid")]
+    [TestCase(null, TestName = "PeriodsInPixelsOnAnOlderRunWithoutOffsetPx")]
+    public void PeriodsAreAlsoGivenInPixels(double? offsetPx)
+    {
+        using var dir = TestPaths.NewTempDir();
+        const int rows = 16, stride = 2;
+        var run = FeatureRunFolders.Write(dir, "alexnet", "torchvision", rows: rows, stride: stride, seed: 5, anchors: ["c"]);
+        // A class grid with 4 grid steps per cycle along x and none along y: period_x = stride * 16 / 4 = 8 offsets.
+        var csv = new System.Text.StringBuilder("y,x,val\n");
+        for (int iy = 0; iy < rows; iy++)
+            for (int ix = 0; ix < rows; ix++)
+                csv.Append(CultureInfo.InvariantCulture, $"{iy * stride},{ix * stride},{0.5 + 0.4 * Math.Cos(2 * Math.PI * ix / 4):R}\n");
+        File.WriteAllText(Path.Combine(run.Directory, "class.csv"), csv.ToString());
+        var runJson = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Directory, "run.json")))!;
+        if (offsetPx is { } px) runJson["grid"]!["offset_px"] = px;
+        File.WriteAllText(Path.Combine(run.Directory, "run.json"), runJson.ToJsonString());
+
+        var summary = RunSummary.Write(run.Directory, RunSummary.ReadGeometry(run.Directory));
+        double unit = offsetPx ?? 1.0;
+        var cls = summary["layers"]!["class"]!;
+        Assert.That(cls["period_x"]!.GetValue<double>(), Is.EqualTo(8.0), "offset units, as before");
+        Assert.That(cls["period_y"]!.GetValue<double>(), Is.EqualTo(0.0));
+        Assert.That(cls["period_x_px"]!.GetValue<double>(), Is.EqualTo(8.0 * unit));
+        Assert.That(cls["period_y_px"]!.GetValue<double>(), Is.EqualTo(0.0));
+        var pool = summary["layers"]!["pool"]!;
+        Assert.That(pool["period_y_px"]!.GetValue<double>(), Is.EqualTo(pool["period_y"]!.GetValue<double>() * unit));
+        Assert.That(pool["period_x_px"]!.GetValue<double>(), Is.EqualTo(pool["period_x"]!.GetValue<double>() * unit));
+        Assert.That(summary["offset_px"]!.GetValue<double>(), Is.EqualTo(unit));
+        Assert.That(summary["neighbour_px"]!.GetValue<double>(), Is.EqualTo(stride * unit));
+        var lines = File.ReadAllLines(Path.Combine(run.Directory, "summary.csv"));
+        Assert.That(lines, Does.Contain($"class,period_x_px,{(8.0 * unit).ToString("R", CultureInfo.InvariantCulture)}"));
+        Assert.That(lines, Does.Contain("class,period_x,8"));
+    }
+
     [Test]
     public void SummaryOfARunFolderEqualsBruteForce()
     {

@@ -136,6 +136,17 @@ public class ProtocolDatasetTests
             Assert.That(rows.Offsets, Is.EqualTo(new[] { 0, 16 }), $"{dataset}: grid offsets in grid units");
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")));
             Assert.That(json.RootElement.GetProperty("grid").GetProperty("offset_px").GetDouble(), Is.EqualTo(dataset == "plane-roll" ? 1.0 : 0.25));
+            // The run's summary gives the periods in pixels too, and the distance between neighbours.
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")));
+            double px = dataset == "plane-roll" ? 1.0 : 0.25;
+            Assert.That(summary.RootElement.GetProperty("offset_px").GetDouble(), Is.EqualTo(px));
+            Assert.That(summary.RootElement.GetProperty("neighbour_px").GetDouble(), Is.EqualTo(16 * px));
+            foreach (var layer in new[] { "fc7", "class" })
+            {
+                var m = summary.RootElement.GetProperty("layers").GetProperty(layer);
+                Assert.That(m.GetProperty("period_x_px").GetDouble(), Is.EqualTo(m.GetProperty("period_x").GetDouble() * px), $"{dataset} {layer}");
+                Assert.That(m.GetProperty("period_y_px").GetDouble(), Is.EqualTo(m.GetProperty("period_y").GetDouble() * px), $"{dataset} {layer}");
+            }
         }
         var report = TestCli.Run("report", outDir, "--data-dir", TestPaths.DataDir);
         Assert.That(report.Code, Is.EqualTo(0), report.Stderr);

@@ -35,6 +35,10 @@ public class ReportPageTests
         SyntheticRuns.Write(outDir, "plane", "resnet50", "torchvision", 7, 7, 22, layers, seed: 4);
         SyntheticRuns.Write(outDir, "plane", "resnet50", "antialiased", 7, 7, 22, layers, seed: 5);
         SyntheticRuns.Write(outDir, "plane", "vgg16", "torchvision", 7, 7, 22, layers, seed: 6, complete: false);
+        // Class metrics computed by RunSummary from class.csv and top-1/top-5 files: the antialiased run is right
+        // everywhere, the torchvision one flips at a few positions; alexnet has no summary.json.
+        WriteSummary("resnet50", "torchvision", top1: i => i % 7 == 3 ? 948 : 949, targetInTop5: i => i % 11 != 3);
+        WriteSummary("resnet50", "antialiased", top1: _ => 949, targetInTop5: _ => true);
         ReportBuilder.Build(outDir, [dataDir]);
 
         playwright = await Playwright.CreateAsync();
@@ -44,6 +48,16 @@ public class ReportPageTests
             Headless = true,
             Args = ["--no-sandbox", "--headless"],
         });
+    }
+
+    void WriteSummary(string model, string variant, Func<int, long> top1, Func<int, bool> targetInTop5)
+    {
+        string dir = Path.Combine(outDir, "berry", model, variant);
+        const int n = 25;
+        ShiftBench.Output.Npy.Write(Path.Combine(dir, "top1.npy"), [.. Enumerable.Range(0, n).Select(top1)], n);
+        ShiftBench.Output.Npy.Write(Path.Combine(dir, "top5.npy"),
+            [.. Enumerable.Range(0, n).SelectMany(i => new long[] { top1(i), 1, 2, 3, targetInTop5(i) ? 949 : 4 })], n, 5);
+        ShiftBench.Analysis.RunSummary.Write(dir, new ShiftBench.Analysis.RunSummary.Geometry(5, 5, 31, ["pool", "fc", "class"], SyntheticRuns.StudyAnchors, 949));
     }
 
     [OneTimeTearDown]
@@ -269,6 +283,41 @@ public class ReportPageTests
         var run = Run("berry", "alexnet", "torchvision");
         await Hover("torchvision", 1, 1, run.Rows, run.Cols);
         Assert.That(await page.TextContentAsync("#hover-antialiased"), Is.EqualTo("not run"));
+        Assert.That(consoleErrors, Is.Empty);
+    }
+
+    [Test]
+    public async Task MetricsTableShowsEachVariantsClassMetrics()
+    {
+        await Select("dataset", "berry");
+        await Select("model", "resnet50");
+        string[] keys = ["accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", "period_y_px", "period_x_px"];
+        Assert.That(keys, Is.EqualTo(ReportBuilder.TableMetrics));
+        var shownValues = new Dictionary<string, List<string>>();
+        foreach (var variant in new[] { "torchvision", "antialiased" })
+        {
+            var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "berry", "resnet50", variant, "summary.json")))!["layers"]!["class"]!;
+            shownValues[variant] = [];
+            foreach (var key in keys)
+            {
+                string shown = (await page.TextContentAsync($"#metric-{key}-{variant}"))!;
+                shownValues[variant].Add(shown);
+                var value = summary[key]!;
+                string expected = key == "worst_case_correct" ? (value.GetValue<int>() == 1 ? "yes" : "no")
+                    : value.GetValue<double>().ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+                Assert.That(shown, Is.EqualTo(expected), $"{variant} {key}");
+            }
+        }
+        // The two runs differ where they should, so the table is not showing one run twice.
+        Assert.That(await page.TextContentAsync("#metric-worst_case_correct-torchvision"), Is.EqualTo("no"));
+        Assert.That(await page.TextContentAsync("#metric-worst_case_correct-antialiased"), Is.EqualTo("yes"));
+        Assert.That(await page.TextContentAsync("#metric-flip_rate-antialiased"), Is.EqualTo("0.0000"));
+        Assert.That(double.Parse((await page.TextContentAsync("#metric-flip_rate-torchvision"))!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        Assert.That(double.Parse((await page.TextContentAsync("#metric-top5_jaggedness-torchvision"))!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        Assert.That(await page.TextContentAsync("#metric-mac-torchvision"), Is.Not.EqualTo(await page.TextContentAsync("#metric-mac-antialiased")));
+        Assert.That(await page.TextContentAsync("#metric-accuracy-antialiased-lpf3"), Is.EqualTo("–"), "a run without summary.json");
+        await Select("dataset", "plane");
+        Assert.That(await page.TextContentAsync("#metric-flip_rate-antialiased-lpf3"), Is.EqualTo("not run"));
         Assert.That(consoleErrors, Is.Empty);
     }
 

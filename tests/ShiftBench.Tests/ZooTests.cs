@@ -151,7 +151,7 @@ public class ZooTests
     }
 
     /// <summary>(max sampled |ours - reference|, max of mean and max|x| differences), both relative to the layer's max|x|.</summary>
-    static (double Error, double StatsError) Compare(Tensor ours, JsonElement layer)
+    internal static (double Error, double StatsError) Compare(Tensor ours, JsonElement layer)
     {
         var shape = layer.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         Assert.That(ours.shape, Is.EqualTo(shape), "layer shape");

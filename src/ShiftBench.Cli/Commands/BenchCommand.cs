@@ -18,10 +18,11 @@ public static class BenchCommand
         var images = new Option<int>("--images") { Description = "Images per measurement", DefaultValueFactory = _ => 64 };
         var dataset = new Option<string>("--dataset") { Description = "Dataset for the end-to-end measurement", DefaultValueFactory = _ => "berry" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
+        var layers = new Option<string[]>("--layers") { Description = "Zoo --model: layers the end-to-end run writes (default all named layers), as in `run --layers`", AllowMultipleArgumentsPerToken = true };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against, RunCommand.Reuse, RunCommand.Stride,
+            model, variant, batchSize, images, dataset, dataDir, device, against, layers, RunCommand.Reuse, RunCommand.Stride,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -31,6 +32,7 @@ public static class BenchCommand
             string data = AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir;
             if (RunCommand.LoadOnnx(parse, parse.GetValue(model)!) is { } onnx)
             {
+                if (parse.GetValue(layers) is { Length: > 0 }) throw new ShiftBenchException("--layers applies to a zoo --model in bench; an ONNX model is measured on its logits");
                 // ONNX Runtime and, when asked, the TorchSharp zoo network of the same architecture, same batch and images.
                 int batch = parse.GetValue(batchSize) ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize;
                 var zooEntry = parse.GetValue(against) is { } name ? ModelRegistry.Find(name, ModelRegistry.ParseVariant(parse.GetValue(variant)!)) : null;
@@ -47,7 +49,7 @@ public static class BenchCommand
             if (parse.GetValue(against) is not null) throw new ShiftBenchException("--against compares an ONNX --model with a zoo network: give --model PATH.onnx");
             var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
             var r = await ConsoleProgress.RunAsync(p => Task.Run(() => Benchmark.Run(entry, config,
-                data, parse.GetValue(batchSize) ?? entry.DefaultBatchSize, parse.GetValue(images), computeDevice, p), cancel));
+                data, parse.GetValue(batchSize) ?? entry.DefaultBatchSize, parse.GetValue(images), computeDevice, p, parse.GetValue(layers)), cancel));
             Console.WriteLine($"model            {r.Model} ({r.Variant}), batch {r.BatchSize}, {r.Images} images, {r.Threads} threads, {computeDevice}");
             Console.WriteLine($"forward only     {r.ForwardImagesPerSecond,8:F1} images/s");
             Console.WriteLine($"end to end (run) {r.EndToEndImagesPerSecond,8:F1} images/s   ratio to forward {r.EndToEndOverForward:F2}");

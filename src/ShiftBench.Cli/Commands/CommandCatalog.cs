@@ -18,5 +18,6 @@ public static class CommandCatalog
         SweepCommand.Create(),
         ReproduceCommand.Create(),
         MergeCommand.Create(),
+        ConsistencyCommand.Create(),
     ];
 }

@@ -10,6 +10,7 @@ public static class FigureCommand
         var command = new Command("figure", "Publication figures (PNG and SVG) from the runs below OUT_DIR.");
         command.Subcommands.Add(Pair());
         command.Subcommands.Add(Grid());
+        command.Subcommands.Add(Profile());
         return command;
     }
 
@@ -59,6 +60,25 @@ public static class FigureCommand
         {
             foreach (var path in FigureJobs.Grid(p.GetValue(outDir)!, p.GetValue(dataset)!, p.GetValue(layer)!, SplitList(p.GetValue(models)),
                          SplitList(p.GetValue(anchors)), p.GetValue(variant)!, p.GetValue(outFile), p.GetValue(vmin), p.GetValue(vmax)))
+                Console.WriteLine($"wrote {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    static Command Profile()
+    {
+        var (outDir, model, dataset) = (OutDir(), Required("--model", "network, e.g. resnet18"), Required("--dataset", "dataset, e.g. berry"));
+        var metric = new Option<string>("--metric") { Description = "run-summary metric per layer (global, local, c.mean, ...)", DefaultValueFactory = _ => Analysis.DepthProfile.DefaultMetric };
+        var variants = new Option<string?>("--variant") { Description = "lines, comma-separated variant names (default: every variant whose run has the stages)" };
+        var outFile = OutFile();
+        var command = new Command("profile", "One metric over the network's stages (stem, each stage, pool, fc), a line per variant; runs made with `run --layers stages`. PNG, SVG and CSV.");
+        command.Arguments.Add(outDir);
+        foreach (var o in new Option[] { model, dataset, metric, variants, outFile }) command.Options.Add(o);
+        command.SetAction(p => CliRunner.Guard(() =>
+        {
+            foreach (var path in FigureJobs.Profile(p.GetValue(outDir)!, p.GetValue(model)!, p.GetValue(dataset)!, p.GetValue(metric)!,
+                         p.GetValue(variants) is { } v ? Models.ModelRegistry.ParseVariants(v, p.GetValue(model)) : null, p.GetValue(outFile)))
                 Console.WriteLine($"wrote {path}");
             return 0;
         }));

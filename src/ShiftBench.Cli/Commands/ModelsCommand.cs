@@ -11,16 +11,23 @@ public static class ModelsCommand
     {
         var weightsDir = new Option<string?>("--weights-dir") { Description = "Folder of published weight files (default $SHIFTBENCH_WEIGHTS, else weights/)" };
         var model = new Option<string?>("--model") { Description = "Only this architecture; or an ONNX file (PATH.onnx): its input, outputs, opset and producer" };
-        var layers = new Option<string?>("--layers") { Description = "An ONNX file (PATH.onnx): also every intermediate tensor a layer may name, with shapes where the file has them" };
+        var layers = new Option<string?>("--layers") { Description = "A zoo model: its named layers, stages and every module path with its output shape for a 224x224 input (--variant, --json); or an ONNX file (PATH.onnx): every tensor a layer may name" };
+        var variant = new Option<string>("--variant") { Description = "With --layers M: the variant whose module tree is listed", DefaultValueFactory = _ => ModelVariant.Torchvision };
         var json = new Option<bool>("--json") { Description = "Print the whole registry as JSON (architectures, taps, stages, files)" };
-        var command = new Command("models", "List the model zoo: every architecture, its variants, filter sizes, layers, weight files, URLs and whether they are present; or describe an ONNX file.") { weightsDir, model, layers, json };
+        var command = new Command("models", "List the model zoo: every architecture, its variants, filter sizes, layers, weight files, URLs and whether they are present; or describe an ONNX file.") { weightsDir, model, layers, variant, json };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Guard(() =>
         {
+            if (parse.GetValue(layers) is { } zooModel && !OnnxModel.IsOnnxPath(zooModel))
+            {
+                var listing = LayerListing.Of(ModelRegistry.Find(zooModel, parse.GetValue(variant)!));
+                if (parse.GetValue(json)) Console.WriteLine(listing.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                else Describe(listing);
+                return 0;
+            }
             string? onnxPath = parse.GetValue(layers) ?? (parse.GetValue(model) is { } named && OnnxModel.IsOnnxPath(named) ? named : null);
             if (onnxPath is not null)
             {
-                if (!OnnxModel.IsOnnxPath(onnxPath)) throw new ShiftBenchException($"'{onnxPath}' is not a .onnx file (--layers): `shiftbench models` lists the zoo");
                 Describe(RunCommand.LoadOnnx(parse, onnxPath)!, parse.GetValue(layers) is not null);
                 return 0;
             }
@@ -45,6 +52,18 @@ public static class ModelsCommand
             return 0;
         }));
         return command;
+    }
+
+    static void Describe(LayerListing l)
+    {
+        Console.WriteLine($"{l.Entry.Model} ({l.Entry.VariantName}), {l.InputSize}x{l.InputSize} input; --layers takes a named layer, `stages`, or a module path as PATH, PATH@gap, PATH@flat or PATH@map");
+        Console.WriteLine("named layers:");
+        foreach (var n in l.NamedLayers)
+            Console.WriteLine($"  {n.Name,-10} {ModuleShape.ShapeText(n.Shape),-16} {n.Source}");
+        Console.WriteLine($"stages (--layers stages): {string.Join(" ", l.Stages.Select(s => s.Stage == s.Layer ? s.Layer : $"{s.Stage}={s.Layer}"))}");
+        Console.WriteLine("module paths (output shape per image):");
+        foreach (var m in l.Modules)
+            Console.WriteLine($"  {m.Path,-44} {ModuleShape.ShapeText(m.Output),-16} {m.Type}");
     }
 
     static void Describe(OnnxModel m, bool all)

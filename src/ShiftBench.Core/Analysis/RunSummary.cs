@@ -17,7 +17,9 @@ namespace ShiftBench.Analysis;
 /// </summary>
 public static class RunSummary
 {
-    public sealed record Geometry(int Rows, int Cols, int Stride, IReadOnlyList<string> Layers, IReadOnlyList<string> Anchors, int? TargetClass);
+    /// <param name="OffsetPx">Pixels per unit of grid offset (run.json grid.offset_px): 1, or a subpixel dataset's step.</param>
+    public sealed record Geometry(int Rows, int Cols, int Stride, IReadOnlyList<string> Layers, IReadOnlyList<string> Anchors, int? TargetClass,
+        double OffsetPx = 1.0);
 
     /// <summary>The grid, layers, anchors and target class recorded in runDir/run.json.</summary>
     public static Geometry ReadGeometry(string runDir)
@@ -43,7 +45,9 @@ public static class RunSummary
             Field(j => j["grid"]!["stride"]!.GetValue<int>(), "grid.stride"),
             Field(j => j["layers"]!.AsArray().Select(l => l!.GetValue<string>()).ToList(), "layers"),
             Field(j => j["anchors"]!.AsObject().Select(a => a.Key).ToList(), "anchors"),
-            json["dataset"]?["target_class"] is JsonValue target && target.TryGetValue(out int t) ? t : null);
+            json["dataset"]?["target_class"] is JsonValue target && target.TryGetValue(out int t) ? t : null,
+            // Runs recorded before offset_px existed are whole-pixel grids.
+            json["grid"]?["offset_px"] is JsonValue unit && unit.TryGetValue(out double px) ? px : 1.0);
     }
 
     /// <summary>
@@ -77,7 +81,7 @@ public static class RunSummary
             // The period is always that of the centre anchor, so runs with other anchors stay comparable.
             if (centre is null && File.Exists(features))
                 centre = CosineGrids.Compute(features, g.Rows, g.Cols, [new Anchor(CentreAnchor, g.Rows / 2, g.Cols / 2, 0, 0)])[0];
-            if (centre is not null) AddPeriod(entry, centre, g.Stride);
+            if (centre is not null) AddPeriod(entry, centre, g);
             entry["anchors"] = anchors;
             layers[layer] = entry;
         }
@@ -106,10 +110,11 @@ public static class RunSummary
                 ["worst_case_correct"] = m.WorstCaseCorrect,
             };
             if (inTop5 is not null) entry["top5_jaggedness"] = Number(m.Top5Jaggedness);
-            AddPeriod(entry, probability, g.Stride);
+            AddPeriod(entry, probability, g);
             layers[ModelEntry.ClassLayer] = entry;
         }
-        var summary = new JsonObject { ["layers"] = layers };
+        // Units: grid offsets are offset_px pixels each; neighbour metrics (local, flip_rate, mac, ...) compare positions neighbour_px apart.
+        var summary = new JsonObject { ["offset_px"] = g.OffsetPx, ["neighbour_px"] = g.Stride * g.OffsetPx, ["layers"] = layers };
         AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryCsv), ToCsv(summary));
         return summary;
@@ -120,11 +125,14 @@ public static class RunSummary
     /// <summary>JSON has no NaN: an undefined metric is written as null.</summary>
     static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
-    static void AddPeriod(JsonObject entry, double[,] grid, int stride)
+    /// <summary>period_y/x in grid-offset units (pixels, or a subpixel dataset's steps) and period_y/x_px in pixels.</summary>
+    static void AddPeriod(JsonObject entry, double[,] grid, Geometry g)
     {
-        var p = InvarianceMetrics.Period(grid, stride);
+        var p = InvarianceMetrics.Period(grid, g.Stride);
         entry["period_y"] = p.PeriodY;
         entry["period_x"] = p.PeriodX;
+        entry["period_y_px"] = p.PeriodY * g.OffsetPx;
+        entry["period_x_px"] = p.PeriodX * g.OffsetPx;
         entry["period_power"] = p.Power;
     }
 

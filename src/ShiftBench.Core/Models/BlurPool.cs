@@ -16,7 +16,8 @@ public sealed class BlurPool : nn.Module<Tensor, Tensor>
     public int FilterSize { get; }
     public int Stride { get; }
 
-    readonly long[] padding;
+    // A child module named `pad` as in Zhang's BlurPool, so module paths (`layer2.0.conv2.0.pad`) match the reference.
+    readonly nn.Module<Tensor, Tensor> pad;
 
     public BlurPool(int channels, int filterSize = 5, int stride = 2) : base(nameof(BlurPool))
     {
@@ -26,7 +27,8 @@ public sealed class BlurPool : nn.Module<Tensor, Tensor>
         FilterSize = filterSize;
         Stride = stride;
         int before = (filterSize - 1) / 2, after = filterSize - 1 - before;
-        padding = [before, after, before, after];
+        pad = nn.ReflectionPad2d((before, after, before, after));
+        register_module(nameof(pad), pad);
         register_buffer(FilterBuffer, ExpectedFilter(channels, filterSize));
     }
 
@@ -52,7 +54,7 @@ public sealed class BlurPool : nn.Module<Tensor, Tensor>
     {
         if (FilterSize == 1)
             return input[.., .., TensorIndex.Slice(step: Stride), TensorIndex.Slice(step: Stride)];
-        using var padded = nn.functional.pad(input, padding, PaddingModes.Reflect);
+        using var padded = pad.call(input);
         return nn.functional.conv2d(padded, Filter, strides: [Stride, Stride], groups: input.shape[1]);
     }
 

@@ -21,8 +21,12 @@ public sealed class TorchFeatureNetwork : IFeatureNetwork
     public TorchFeatureNetwork(nn.Module<Tensor, Tensor> model, IEnumerable<LayerTap> taps)
     {
         this.model = model;
-        this.taps = new FeatureTaps(model, taps);
+        Taps = taps.ToList();
+        this.taps = new FeatureTaps(model, Taps);
     }
+
+    /// <summary>The modules whose hooks record the layers (exact reuse must not skip them).</summary>
+    public IReadOnlyList<LayerTap> Taps { get; }
 
     public nn.Module<Tensor, Tensor> Module => model;
 

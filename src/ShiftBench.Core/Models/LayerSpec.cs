@@ -10,17 +10,20 @@ public enum LayerReduction
     Gap,
     /// <summary>The whole map flattened: [N, ...] -> [N, prod(...)].</summary>
     Flat,
+    /// <summary>A 4-D map kept whole: stored flattened as [N, C*H*W]; run.json records [C, H, W] to reshape it.</summary>
+    Map,
 }
 
 /// <summary>
-/// A layer as the user writes it: `NAME`, `NAME@gap` or `NAME@flat` (NAME a tensor name of an ONNX graph,
-/// later also a module path of a zoo network). Without a suffix a 4-D map is pooled (gap) and anything
+/// A layer as the user writes it: `NAME`, `NAME@gap`, `NAME@flat` or `NAME@map` (NAME a tensor name of an
+/// ONNX graph or a module path of a zoo network). Without a suffix a 4-D map is pooled (gap) and anything
 /// else flattened. <see cref="Text"/> names the layer in run.json and in file names (cos-layer3@gap-tl.csv).
 /// </summary>
 public sealed record LayerSpec(string Text, string Tensor, LayerReduction? Reduction)
 {
     public const string GapSuffix = "@gap";
     public const string FlatSuffix = "@flat";
+    public const string MapSuffix = "@map";
 
     public static LayerSpec Parse(string text)
     {
@@ -32,7 +35,8 @@ public sealed record LayerSpec(string Text, string Tensor, LayerReduction? Reduc
         {
             GapSuffix => LayerReduction.Gap,
             FlatSuffix => LayerReduction.Flat,
-            _ => throw new ShiftBenchException($"layer '{text}' (--layers): unknown reduction '{suffix}'; use NAME, NAME{GapSuffix} or NAME{FlatSuffix}"),
+            MapSuffix => LayerReduction.Map,
+            _ => throw new ShiftBenchException($"layer '{text}' (--layers): unknown reduction '{suffix}'; use NAME, NAME{GapSuffix}, NAME{FlatSuffix} or NAME{MapSuffix}"),
         };
         if (at == 0) throw new ShiftBenchException($"layer '{text}' (--layers) names no tensor before '{suffix}'");
         return new LayerSpec(text, text[..at], reduction);
@@ -57,9 +61,12 @@ public sealed record LayerSpec(string Text, string Tensor, LayerReduction? Reduc
         if (rank is null) return;
         if (rank < 2)
             throw new ShiftBenchException($"layer '{Text}': tensor '{Tensor}' has shape {shapeText}, not [batch, ...]; choose a tensor with a batch dimension");
-        if (Reduction == LayerReduction.Gap && rank != 4)
-            throw new ShiftBenchException($"layer '{Text}': {GapSuffix} pools a 4-D [N,C,H,W] map but '{Tensor}' has shape {shapeText}; use {Tensor}{FlatSuffix}");
+        if (Reduction is LayerReduction.Gap or LayerReduction.Map && rank != 4)
+            throw new ShiftBenchException($"layer '{Text}': {(Reduction == LayerReduction.Gap ? GapSuffix + " pools" : MapSuffix + " keeps")} a 4-D [N,C,H,W] map but '{Tensor}' has shape {shapeText}; use {Tensor}{FlatSuffix}");
     }
+
+    /// <summary>gap, flat or map: the reduction's name in run.json and in the suffix.</summary>
+    public static string NameOf(LayerReduction reduction) => reduction.ToString().ToLowerInvariant();
 
     /// <summary>[N, ...] -> float32 [N, dim] by this spec's reduction (the mean in float32 as torch.mean does it).</summary>
     public Tensor Reduce(Tensor value)

@@ -22,8 +22,11 @@ public static class ModelVariant
 /// <summary>Where a named layer is read: a module's output, or the input it receives.</summary>
 public enum TapPoint { Output, Input }
 
-/// <summary>A named feature layer: the module (dotted state-dict path) whose output or input is recorded.</summary>
-public sealed record LayerTap(string Name, string Module, TapPoint Point = TapPoint.Output);
+/// <summary>
+/// A layer read by a hook: the module (dotted state-dict path) whose output or input is recorded, flattened
+/// per image, or reduced by <paramref name="Spec"/> (a module-path layer: gap, flat or map).
+/// </summary>
+public sealed record LayerTap(string Name, string Module, TapPoint Point = TapPoint.Output, LayerSpec? Spec = null);
 
 /// <summary>
 /// One network of the zoo: an architecture in one variant, i.e. how to build it and which published

@@ -31,6 +31,25 @@ public static class RunLayout
     public static string RunDirectory(string outRoot, string datasetName, string model, string variant) =>
         Path.Combine(outRoot, datasetName, model, variant);
 
+    /// <summary>`shiftbench consistency` results: OUT/consistency/&lt;model&gt;/&lt;variant&gt;/&lt;images folder name&gt;.</summary>
+    public static string ConsistencyDirectory(string outRoot, string model, string variant, string imagesFolder) =>
+        Path.Combine(outRoot, ConsistencyFolder, model, variant, FolderName(imagesFolder));
+
+    /// <summary>`shiftbench consistency --diagonal` results: OUT/diagonal/&lt;model&gt;/&lt;variant&gt;/&lt;images folder name&gt;.</summary>
+    public static string DiagonalDirectory(string outRoot, string model, string variant, string imagesFolder) =>
+        Path.Combine(outRoot, DiagonalFolder, model, variant, FolderName(imagesFolder));
+
+    public const string ConsistencyFolder = "consistency";
+    public const string DiagonalFolder = "diagonal";
+    /// <summary>consistency: one row per pair of crops.</summary>
+    public const string PairsCsv = "pairs.csv";
+    /// <summary>consistency --diagonal: one row per diagonal shift; .png and .svg beside it.</summary>
+    public const string DiagonalStem = "diagonal";
+    /// <summary>consistency: per crop (top-1 class, target probability) while a run is unfinished, in .partial.</summary>
+    public const string CropsFile = "crops.npy";
+
+    static string FolderName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+
     /// <summary>The variants with a complete run of this model on this dataset below outRoot, sorted.</summary>
     public static IReadOnlyList<string> CompleteVariants(string outRoot, string datasetName, string model)
     {

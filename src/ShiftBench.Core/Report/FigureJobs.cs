@@ -74,6 +74,22 @@ public static class FigureJobs
         return Write(outDir, outFile, stem, title, panels, vmin, vmax, layer, models);
     }
 
+    /// <summary>
+    /// A depth profile (<see cref="Analysis.DepthProfile"/>): PNG and SVG, and the numbers as CSV beside them
+    /// (OUT/figures/profile-DATASET-MODEL-METRIC.png/.svg/.csv; with --out FILE, FILE and FILE's stem + .csv).
+    /// </summary>
+    public static IReadOnlyList<string> Profile(string outDir, string model, string dataset, string metric, IReadOnlyList<string>? variants, string? outFile)
+    {
+        var profile = Analysis.DepthProfile.Collect(outDir, model, dataset, metric, variants);
+        string stem = $"profile-{dataset}-{profile.Model}-{Models.LayerSpec.FileSafe(metric)}";
+        var paths = outFile is not null ? [outFile]
+            : new[] { ".png", ".svg" }.Select(ext => Path.Combine(outDir, "figures", stem + ext)).ToList();
+        foreach (var p in paths) Figures.SaveProfile(p, profile);
+        string csv = Path.ChangeExtension(paths[0], ".csv");
+        Output.AtomicFile.WriteAllText(csv, profile.ToCsv());
+        return [.. paths, csv];
+    }
+
     static List<RunFolder> RunsOf(string outDir, string dataset)
     {
         var all = RunFolder.FindAll(outDir);

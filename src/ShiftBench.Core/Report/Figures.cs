@@ -86,6 +86,48 @@ public static class Figures
         }
     }
 
+    /// <summary>
+    /// A depth profile as a line chart (PNG at 2x or SVG, by extension): one line per variant over the stages in
+    /// forward order, undefined values left out.
+    /// </summary>
+    public static void SaveProfile(string path, Analysis.DepthProfile profile)
+    {
+        const int width = 760, height = 470;
+        var plot = new Plot();
+        plot.Font.Set(Heatmap.SansFont);
+        double[] positions = [.. profile.Stages.Select((_, i) => (double)i)];
+        foreach (var variant in profile.Variants)
+        {
+            var points = profile.Stages.Select((s, i) => (X: (double)i, Y: profile.Value(s, variant))).Where(p => double.IsFinite(p.Y)).ToList();
+            var line = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
+            line.LegendText = variant;
+            line.LineWidth = 2;
+            line.MarkerSize = 7;
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, [.. profile.Stages]);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 35;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.UpperLeft;
+        plot.Axes.Bottom.MinimumSize = 90;
+        plot.Axes.SetLimitsX(-0.5, profile.Stages.Count - 0.5);
+        plot.Title($"{profile.Model} · {profile.Metric} by depth · {profile.Dataset}");
+        plot.XLabel("stage (input to output)");
+        plot.YLabel(profile.Metric);
+        plot.ShowLegend(Edge.Right);
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".png":
+                plot.ScaleFactor = PngScale;
+                plot.SavePng(path, (int)(width * PngScale), (int)(height * PngScale));
+                break;
+            case ".svg":
+                plot.SaveSvg(path, width, height);
+                break;
+            default:
+                throw new ShiftBenchException($"--out '{path}': the figure file must end in .png or .svg");
+        }
+    }
+
     /// <summary>ScottPlot clears the canvas before drawing a plot; the clip keeps that to the plot's own rectangle.</summary>
     static void RenderClipped(SKCanvas canvas, Plot plot, PixelRect rect)
     {

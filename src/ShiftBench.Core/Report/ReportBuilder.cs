@@ -49,6 +49,7 @@ public static class ReportBuilder
 
         var data = new JsonObject
         {
+            ["profiles"] = Profiles(outDir, runs),
             ["lut"] = Convert.ToHexStringLower(ColorScale.Lut.SelectMany(c => new[] { c.R, c.G, c.B }).ToArray()),
             ["missing"] = Convert.ToHexStringLower([ColorScale.Missing.R, ColorScale.Missing.G, ColorScale.Missing.B]),
             ["vmax"] = 1.0,
@@ -60,6 +61,30 @@ public static class ReportBuilder
         string path = Path.Combine(outDir, FileName);
         File.WriteAllText(path, html, new UTF8Encoding(false));
         return new ReportResult(path, runs.Count, totalGrids, new FileInfo(path).Length);
+    }
+
+    /// <summary>
+    /// The depth profile (metric `global` over the stages) of every dataset and zoo model whose runs hold the stages
+    /// (`run --layers stages`): {dataset, model, metric, stages, layers: {variant: [layer per stage]}, values: {variant: [value or null]}}.
+    /// </summary>
+    static JsonArray Profiles(string outDir, IReadOnlyList<RunFolder> runs)
+    {
+        var profiles = new JsonArray();
+        foreach (var group in runs.GroupBy(r => (r.Dataset, r.Model)))
+        {
+            if (!Models.ModelRegistry.ModelNames.Contains(group.Key.Model)) continue;
+            Analysis.DepthProfile profile;
+            try { profile = Analysis.DepthProfile.Collect(outDir, group.Key.Model, group.Key.Dataset); }
+            catch (ShiftBenchException) { continue; } // no run of this model has the stages
+            profiles.Add(new JsonObject
+            {
+                ["dataset"] = profile.Dataset, ["model"] = profile.Model, ["metric"] = profile.Metric,
+                ["stages"] = new JsonArray([.. profile.Stages.Select(s => JsonValue.Create(s))]),
+                ["values"] = new JsonObject(profile.Variants.Select(v => KeyValuePair.Create(v, (JsonNode?)new JsonArray(
+                    [.. profile.Stages.Select(s => profile.Value(s, v) is var x && double.IsFinite(x) ? JsonValue.Create(x) : null)])))),
+            });
+        }
+        return profiles;
     }
 
     static string Template()
@@ -151,7 +176,23 @@ public static class ReportBuilder
             ["grids"] = grids,
             ["blob"] = Convert.ToBase64String(Gzip(blob)),
             ["figures"] = figures,
+            ["metrics"] = ClassMetrics(run.Dir),
         };
+    }
+
+    /// <summary>The class metrics the page tabulates per variant, in its row order (README "Metrics").</summary>
+    internal static readonly string[] TableMetrics =
+        ["accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", "period_y_px", "period_x_px"];
+
+    /// <summary>summary.json's class metrics of a run (null where the run has none, e.g. no class layer or no summary).</summary>
+    static JsonObject? ClassMetrics(string runDir)
+    {
+        string path = Path.Combine(runDir, Output.RunLayout.SummaryJson);
+        JsonNode? summary;
+        try { summary = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        catch (JsonException) { return null; }
+        if (summary?["layers"]?[Models.ModelEntry.ClassLayer] is not JsonObject entry) return null;
+        return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m, entry[m]?.DeepClone())));
     }
 
     /// <summary>

@@ -22,7 +22,8 @@ public sealed record BenchResult(string Model, string Variant, int BatchSize, in
 /// </summary>
 public static class Benchmark
 {
-    public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null)
+    public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null,
+        IReadOnlyList<string>? layers = null)
     {
         if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
         if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
@@ -37,7 +38,7 @@ public static class Benchmark
             var request = new RunRequest
             {
                 Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
-                BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images,
+                BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images, Layers = layers ?? [],
             };
             var endToEnd = ExperimentRunner.Run(request, progress);
             return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),

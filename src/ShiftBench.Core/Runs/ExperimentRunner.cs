@@ -131,7 +131,7 @@ public static class ExperimentRunner
         var grids = Stopwatch.StartNew();
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network, reuse: reuseRecord);
@@ -143,12 +143,16 @@ public static class ExperimentRunner
     /// The network with its layers: a zoo module with taps only for stored layers (logits, fc, are the model
     /// output and always kept for class/top1), or an ONNX Runtime session.
     /// </summary>
-    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers)
+    public static IFeatureNetwork Open(RunRequest request, IReadOnlyList<string> layers) =>
+        Open(request.Model, request.Onnx, request.Weights, request.Device, layers, request.Dataset.Canvas.Size);
+
+    /// <summary>A zoo network (<paramref name="zoo"/> with <paramref name="weights"/>) or an ONNX session, with taps for <paramref name="layers"/>.</summary>
+    public static IFeatureNetwork Open(ModelEntry? zoo, Models.Onnx.OnnxModel? onnx, WeightsSource weights, Device device, IReadOnlyList<string> layers, int inputSize)
     {
-        if (request.Onnx is { } onnx) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, request.Device);
-        var entry = request.Zoo;
-        var model = ModelLoader.Load(entry, request.Weights, request.Device);
-        return new TorchFeatureNetwork(model, entry.Taps.Where(t => layers.Contains(t.Name)));
+        if (onnx is not null) return new Models.Onnx.OnnxFeatureNetwork(onnx, layers, device);
+        var entry = zoo ?? throw new ArgumentException("neither a zoo entry nor an ONNX model");
+        var model = ModelLoader.Load(entry, weights, device);
+        return new TorchFeatureNetwork(model, ZooLayers.Taps(entry, layers, inputSize));
     }
 
     /// <summary>
@@ -169,21 +173,11 @@ public static class ExperimentRunner
         Reuse.ReuseEngine.CheckMode(request.Reuse);
         if ((request.Shard is not null || request.MergeShards) && request.Dataset.Kind == DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' is of kind patches, which is not sharded (--shard, merge): run it whole");
+        if (request.Model is { } entry) ZooLayers.Check(entry, layers, request.Dataset.Canvas.Size); // module paths exist and fit their reduction
         return layers;
     }
 
     static string Describe(RunRequest r) => $"{r.ModelName} {r.VariantName} {r.Dataset.Name}";
-
-    public static IReadOnlyList<string> ResolveLayers(ModelEntry entry, IReadOnlyList<string> requested)
-    {
-        var names = requested.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(l => l.ToLowerInvariant()).Distinct().ToList();
-        if (names.Count == 0) return entry.Layers;
-        foreach (var name in names)
-            if (!entry.Layers.Contains(name))
-                throw new ShiftBenchException($"unknown layer '{name}' for {entry.Model} (--layers): choose from {string.Join(", ", entry.Layers)}");
-        return entry.Layers.Where(names.Contains).ToList();
-    }
 
     /// <summary>The outermost folder of <paramref name="dir"/> that does not exist yet, or null.</summary>
     static string? FirstMissing(string dir)
@@ -295,7 +289,7 @@ public static class ExperimentRunner
         }
         WriteResults(request, dataset, anchors, layers, runDir, partialDir);
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass));
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         double imagesPerSecond = positions / Math.Max(seconds, 1e-9);
@@ -378,6 +372,8 @@ public static class ExperimentRunner
             ["reuse"] = reuse?.ToJson(),
             ["shards"] = shards,
             ["onnx"] = request.Onnx is { } onnx ? OnnxRecord(onnx, network as Models.Onnx.OnnxFeatureNetwork, layers) : null,
+            // Module-path layers: module, reduction and output shape per image (reshape an @map row to it).
+            ["modules"] = request.Model is { } entry ? ZooLayers.Describe(entry, layers, dataset.ImageSize) : null,
             ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
             ["fingerprint"] = fingerprint,
             ["finished_utc"] = DateTime.UtcNow.ToString("o"),
@@ -397,7 +393,8 @@ public static class ExperimentRunner
         json["execution_provider"] = session?.ExecutionProvider;
         json["layers"] = new JsonObject(layers.Select(l => KeyValuePair.Create(l, (JsonNode?)(l is ModelEntry.LogitsLayer or ModelEntry.ClassLayer
             ? new JsonObject { ["tensor"] = onnx.LogitsTensor, ["reduction"] = l == ModelEntry.ClassLayer ? "softmax" : "flat" }
-            : new JsonObject { ["tensor"] = onnx.Spec(l).Tensor, ["reduction"] = session?.Reductions[l] }))));
+            : new JsonObject { ["tensor"] = onnx.Spec(l).Tensor, ["reduction"] = session?.Reductions[l],
+                ["shape"] = session is null ? null : new JsonArray([.. session.Shapes[l].Select(d => JsonValue.Create(d))]) }))));
         return json;
     }
 

@@ -62,9 +62,9 @@ public sealed record RunRequest
     /// <summary>run.json's variant: torchvision, antialiased, or onnx.</summary>
     public string VariantName => Onnx is null ? Zoo.VariantName : OnnxModel.VariantName;
 
-    /// <summary>Layer names to write: the zoo's names, or the ONNX file's tensors (NAME[@gap|@flat]), fc and class.</summary>
+    /// <summary>Layer names to write: the zoo's named layers and module paths (see <see cref="ZooLayers"/>), or the ONNX file's tensors, fc and class.</summary>
     public IReadOnlyList<string> ResolveLayers() =>
-        Onnx is { } onnx ? onnx.ResolveLayers(Layers) : Runs.ExperimentRunner.ResolveLayers(Zoo, Layers);
+        Onnx is { } onnx ? onnx.ResolveLayers(Layers) : ZooLayers.Resolve(Zoo, Layers);
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,

@@ -161,11 +161,13 @@ public static class Sweep
 
     static IEnumerable<string> RequestedLayers(SweepCell cell)
     {
-        var requested = cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(l => cell.OnnxPath is null ? l.ToLowerInvariant() : LayerSpec.FileSafe(l)).ToList();
-        if (requested.Count > 0) return requested;
-        var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
-        return entry?.Layers ?? [];
+        if (cell.OnnxPath is null)
+        {
+            // The names the runner writes (module paths as written, `stages` expanded).
+            var entry = ModelRegistry.All.FirstOrDefault(e => e.Model == cell.Model && e.VariantName == cell.Variant);
+            return entry is null ? [] : ZooLayers.Resolve(entry, cell.Spec.Layers);
+        }
+        return cell.Spec.Layers.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(LayerSpec.FileSafe).ToList();
     }
 
     /// <summary>Anchor names as the runner writes them: tl..br lower case, `Y:X` as `Y_X`.</summary>
@@ -268,7 +270,7 @@ public static class Sweep
         return whole is null ? "not started" : $"running or interrupted ({whole.Next} of {whole.End} positions)";
     }
 
-    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
+    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "period_x_px", "period_y_px", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct"];
 
     /// <summary>
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one

@@ -6,7 +6,9 @@ namespace ShiftBench.Models.Families;
 
 /// <summary>
 /// DenseNet-BC. Antialiased form (pool_only): the stem max-pool runs at stride 1 (`max0`) and a BlurPool
-/// (`pool0`) downsamples; each transition's 2x2 average pool becomes a stride-2 BlurPool.
+/// (`pool0`) downsamples; each transition's 2x2 average pool becomes a stride-2 BlurPool; and, as in Zhang's
+/// code (torchvision's older DenseNet), each dense layer returns its input concatenated with its new features,
+/// so a hook on `denselayerN` sees what torchvision 0.14's block concatenates after that layer.
 /// </summary>
 public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int InitFeatures) : ArchitectureSpec
 {
@@ -32,7 +34,7 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
         int channels = InitFeatures;
         for (int i = 0; i < BlockConfig.Length; i++)
         {
-            features.Add(($"denseblock{i + 1}", new DenseBlock(BlockConfig[i], channels, GrowthRate)));
+            features.Add(($"denseblock{i + 1}", new DenseBlock(BlockConfig[i], channels, GrowthRate, layersConcatenate: filterSize is not null)));
             channels += BlockConfig[i] * GrowthRate;
             if (i == BlockConfig.Length - 1) break;
             Module<Tensor, Tensor> pool = filterSize is int g ? new BlurPool(channels / 2, g, stride: 2) : AvgPool2d(kernel_size: 2, stride: 2);
@@ -85,11 +87,11 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
     {
         readonly List<DenseLayer> layers = [];
 
-        public DenseBlock(int count, int inputChannels, int growthRate) : base("DenseBlock")
+        public DenseBlock(int count, int inputChannels, int growthRate, bool layersConcatenate) : base("DenseBlock")
         {
             for (int i = 0; i < count; i++)
             {
-                var layer = new DenseLayer(inputChannels + i * growthRate, growthRate);
+                var layer = new DenseLayer(inputChannels + i * growthRate, growthRate, layersConcatenate);
                 layers.Add(layer);
                 register_module($"denselayer{i + 1}", layer);
             }
@@ -103,7 +105,7 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             {
                 Tensor next;
                 using (NewDisposeScope())
-                    next = cat([x, layer.call(x)], 1).MoveToOuterDisposeScope();
+                    next = (layer.Concatenates ? layer.call(x) : cat([x, layer.call(x)], 1)).MoveToOuterDisposeScope();
                 if (!ReferenceEquals(x, input)) x.Dispose();
                 x = next;
             }
@@ -115,8 +117,12 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
     {
         readonly Module<Tensor, Tensor> norm1, relu1, conv1, norm2, relu2, conv2;
 
-        public DenseLayer(int inputChannels, int growthRate) : base("DenseLayer")
+        /// <summary>Returns cat([input, new features]) (Zhang's layer) rather than the new features (torchvision 0.14's).</summary>
+        public bool Concatenates { get; }
+
+        public DenseLayer(int inputChannels, int growthRate, bool concatenates) : base("DenseLayer")
         {
+            Concatenates = concatenates;
             norm1 = BatchNorm2d(inputChannels);
             relu1 = ReLU();
             conv1 = Conv2d(inputChannels, BottleneckFactor * growthRate, kernel_size: 1, bias: false);
@@ -126,7 +132,10 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) =>
-            conv2.call(relu2.call(norm2.call(conv1.call(relu1.call(norm1.call(x))))));
+        public override Tensor forward(Tensor x)
+        {
+            var added = conv2.call(relu2.call(norm2.call(conv1.call(relu1.call(norm1.call(x))))));
+            return Concatenates ? cat([x, added], 1) : added;
+        }
     }
 }

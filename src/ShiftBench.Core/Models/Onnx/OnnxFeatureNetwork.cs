@@ -24,6 +24,8 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     public string ExecutionProvider { get; }
     /// <summary>Layer -> the reduction applied (gap or flat), known from the first forward pass.</summary>
     public Dictionary<string, string> Reductions { get; } = [];
+    /// <summary>Layer -> the tensor's shape per image ([C, H, W] for a map), known from the first forward pass.</summary>
+    public Dictionary<string, long[]> Shapes { get; } = [];
     public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();
 
     /// <param name="layers">Resolved layer names (see <see cref="OnnxModel.ResolveLayers"/>); fc and class read the logits.</param>
@@ -123,7 +125,8 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
             foreach (var (layer, spec) in layers)
             {
                 var raw = byName[spec.Tensor];
-                Reductions[layer] = spec.ReductionFor((int)raw.dim()).ToString().ToLowerInvariant();
+                Reductions[layer] = LayerSpec.NameOf(spec.ReductionFor((int)raw.dim()));
+                Shapes[layer] = raw.shape[1..];
                 outputs[layer] = spec.Reduce(raw);
             }
             outputs[ModelEntry.LogitsLayer] = byName[model.LogitsTensor].flatten(1);

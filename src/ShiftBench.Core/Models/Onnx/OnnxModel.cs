@@ -207,29 +207,8 @@ public sealed class OnnxModel
         throw new ShiftBenchException($"{System.IO.Path.GetFileName(Path)} has no tensor '{name}' ({option}); nearest: {string.Join(", ", Nearest(name))} (`shiftbench models --layers {Path}` lists all)");
     }
 
-    /// <summary>Up to five tensor names closest to <paramref name="name"/>: containing it first, then by edit distance.</summary>
-    public IReadOnlyList<string> Nearest(string name) =>
-        tensors.Keys.Where(t => t != Input.Name)
-            .OrderBy(t => t.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(t, StringComparison.OrdinalIgnoreCase) ? 0 : 1)
-            .ThenBy(t => EditDistance(t.ToLowerInvariant(), name.ToLowerInvariant())).ThenBy(t => t, StringComparer.Ordinal)
-            .Take(5).Select(t => $"'{t}'").ToList();
-
-    static int EditDistance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int next = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = row[j];
-                row[j] = next;
-            }
-        }
-        return row[b.Length];
-    }
+    /// <summary>Up to five tensor names closest to <paramref name="name"/> (see <see cref="NearestNames"/>).</summary>
+    public IReadOnlyList<string> Nearest(string name) => NearestNames.Of(tensors.Keys.Where(t => t != Input.Name), name);
 
     /// <summary>
     /// Layer names to write for --layers (each `fc`, `class` or NAME[@gap|@flat]); empty = the graph outputs other than

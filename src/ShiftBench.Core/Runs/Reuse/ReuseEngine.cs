@@ -109,6 +109,11 @@ public sealed class ReuseEngine : IDisposable
         if (torchNet.Module is not PooledClassifierNet net)
         { record = ReuseRecord.Off(mode, $"{torchNet.Module.GetType().Name} blocks are not covered yet (AlexNet and VGG are)"); return null; }
         var (chain, _) = ReuseUnit.Chain(net.Features, "features");
+        // A layer tapped inside `features` must come out of a real module call: reuse stops before that module.
+        int firstTapped = torchNet.Taps.Select(t => t.Module == "features" ? 0
+            : t.Module.StartsWith("features.") && int.TryParse(t.Module.Split('.')[1], out int j) ? j : int.MaxValue).DefaultIfEmpty(int.MaxValue).Min();
+        chain = chain.TakeWhile(u => u.FirstModule + u.ModuleCount <= firstTapped).ToList();
+        if (chain.Count == 0) { record = ReuseRecord.Off(mode, "a layer is tapped at the start of features (module layers are computed whole)"); return null; }
         var plan = CostModel(chain, dataset);
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count) };

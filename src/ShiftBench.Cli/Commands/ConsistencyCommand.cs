@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ShiftBench.Assets;
+using ShiftBench.Runs;
+
+namespace ShiftBench.Cli.Commands;
+
+/// <summary>`shiftbench consistency`: Zhang's ImageNet shift consistency (random crop pairs) or diagonal sweep on a folder of images.</summary>
+public static class ConsistencyCommand
+{
+    public static Command Create()
+    {
+        var images = new Option<string>("--images") { Description = "Folder of .jpg/.jpeg/.png images (searched recursively)", Required = true };
+        var labels = new Option<string?>("--labels") { Description = "File of `NAME CLASS_INDEX` lines, NAME relative to --images: adds accuracy" };
+        var pairs = new Option<int>("--pairs-per-image") { Description = "Random crop pairs per image", DefaultValueFactory = _ => ConsistencyRunner.DefaultPairsPerImage };
+        var maxShift = new Option<int>("--max-shift") { Description = "Crop offsets are drawn from 0..max-shift-1 per axis", DefaultValueFactory = _ => ConsistencyRunner.DefaultMaxShift };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the SplitMix64 offset generator", DefaultValueFactory = _ => 0UL };
+        var diagonal = new Option<bool>("--diagonal") { Description = "Zhang's diagonal sweep instead: crops at (d, d), d = 0..32; needs --labels" };
+        var command = new Command("consistency", "Shift consistency of a network's top-1 class on a folder of images (Zhang's protocol), or its diagonal sweep.")
+        {
+            RunCommand.Model, RunCommand.Variant, images, labels, pairs, maxShift, seed, diagonal, RunCommand.Weights, RunCommand.WeightsDir,
+            RunCommand.Out, RunCommand.BatchSize, RunCommand.DeviceOption, RunCommand.Resume, RunCommand.Offline,
+        };
+        foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
+        command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
+        {
+            var choices = new ConsistencyChoices
+            {
+                Model = parse.GetValue(RunCommand.Model)!, Variant = parse.GetValue(RunCommand.Variant)!, Images = parse.GetValue(images)!,
+                Labels = parse.GetValue(labels), PairsPerImage = parse.GetValue(pairs), MaxShift = parse.GetValue(maxShift), Seed = parse.GetValue(seed),
+                Diagonal = parse.GetValue(diagonal), Weights = parse.GetValue(RunCommand.Weights), WeightsDir = parse.GetValue(RunCommand.WeightsDir),
+                Out = parse.GetValue(RunCommand.Out)!, BatchSize = parse.GetValue(RunCommand.BatchSize), Device = parse.GetValue(RunCommand.DeviceOption)!,
+                Resume = parse.GetValue(RunCommand.Resume), Onnx = RunCommand.ReadOnnxOptions(parse),
+                CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            };
+            var requests = choices.Build();
+            foreach (var request in requests) ConsistencyRunner.Validate(request);
+            if (choices.Weights is null && requests[0].Model is { } zoo)
+            {
+                var needed = AssetManifest.BuiltIn.Select(zoo.Model, requests.Select(r => r.Zoo.VariantName).ToList());
+                var options = FetchOptions.FromEnvironment(AssetPaths.Resolve(choices.WeightsDir, null), parse.GetValue(RunCommand.Offline));
+                await ConsoleProgress.RunAsync(p => AssetFetcher.EnsureAsync(needed, options, p, cancel));
+            }
+            foreach (var request in requests)
+            {
+                var result = await ConsoleProgress.RunAsync(p => Task.Run(() => ConsistencyRunner.Run(request, p, cancel), cancel));
+                Console.WriteLine(Describe(result));
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    static string Describe(ConsistencyResult result)
+    {
+        var s = result.Summary;
+        string Share(string key) => s[key] is JsonObject p
+            ? string.Create(CultureInfo.InvariantCulture, $"{key} {p["percent"]!.GetValue<double>():F2}% [{p["low"]!.GetValue<double>():F2}, {p["high"]!.GetValue<double>():F2}] ({p["count"]}/{p["of"]})")
+            : $"{key} -";
+        string head = $"{result.RunDirectory}{(result.Skipped ? " (already complete, skipped)" : "")}:";
+        return s["protocol"]?.GetValue<string>() == "diagonal"
+            ? string.Create(CultureInfo.InvariantCulture, $"{head} mean target probability {100 * s["mean_target_prob"]!.GetValue<double>():F2}%, {Share("accuracy")}")
+            : $"{head} {Share("consistency")}, {Share("accuracy")}";
+    }
+}
