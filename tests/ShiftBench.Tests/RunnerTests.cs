@@ -233,6 +233,7 @@ public class RunnerTests
     [TestCase("--model alexnet --dataset berry --weights /nonexistent/a.pth", "weights file /nonexistent/a.pth is missing")]
     [TestCase("--model alexnet --dataset berry --out /etc/hostname/x", "is not writable")]
     [TestCase("--model alexnet --dataset berry --device tpu", "unknown device 'tpu'")]
+    [TestCase("--model alexnet --dataset berry --reuse fast", "--reuse fast is invalid")]
     public void BadInputGivesOneLineAndNonZeroExit(string arguments, string expected)
     {
         using var dir = TestPaths.NewTempDir();

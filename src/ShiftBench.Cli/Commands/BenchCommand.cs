@@ -28,7 +28,7 @@ public static class BenchCommand
         var weights = new Option<string?>("--weights") { Description = "Weights file for the grid comparison of --precision lists (default: synthetic weights; timings always use synthetic weights)" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against, layers, precision, weights,
+            model, variant, batchSize, images, dataset, dataDir, device, against, layers, precision, weights, RunCommand.Reuse, RunCommand.Stride,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -56,6 +56,8 @@ public static class BenchCommand
             }
             if (parse.GetValue(against) is not null) throw new ShiftBenchException("--against compares an ONNX --model with a zoo network: give --model PATH.onnx");
             var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
+            string reuseMode = parse.GetValue(RunCommand.Reuse)!;
+            Runs.Reuse.ReuseEngine.CheckMode(reuseMode);
             foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: false);
             int perBatch = parse.GetValue(batchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
             var gridWeights = parse.GetValue(weights) is { } w && w != WeightsSource.DeterministicName ? WeightsSource.File(w) : WeightsSource.Deterministic();
@@ -69,6 +71,9 @@ public static class BenchCommand
             var deviations = await ConsoleProgress.RunAsync(progress => Task.Run(() =>
                 PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
+            if (reuseMode != Runs.Reuse.ReuseEngine.OffMode)
+                PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(RunCommand.Stride),
+                    perBatch, count, computeDevice, p), cancel)), results[0].GflopPerImage);
             return 0;
         }));
         return command;
@@ -98,4 +103,15 @@ public static class BenchCommand
     }
 
     static string Num(double? value) => value is { } v ? v.ToString("0.00e+00", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>Brute force against exact reuse on the dataset (end to end, class layer only) and the multiply-adds skipped.</summary>
+    static void PrintReuse(Runs.Reuse.ReuseBenchResult b, double gflopPerImage)
+    {
+        var rec = b.Record;
+        // The cost model counts the convolutional chain; the share is of the whole network's GFLOP (2 x multiply-adds).
+        double skipped = (rec.MacsPerImageBrute - rec.MacsPerImageReuse) * 2 / 1e9 / gflopPerImage;
+        Console.WriteLine($"reuse ({b.Dataset}, stride {b.Stride}, {b.Images} images): brute force {b.BruteImagesPerSecond:F1} images/s, " +
+            $"reuse {b.ReuseImagesPerSecond:F1} images/s, x{b.Speedup:F2}; FLOPs skipped {skipped:P0} (cost model)");
+        Console.WriteLine(rec.Method is null ? $"reuse            fallback: {rec.Fallback}" : $"reuse            {rec.Method}, reused until {rec.ReusedUntil}");
+    }
 }

@@ -35,6 +35,7 @@ public static class RunCommand
     /// <summary>The ONNX options, for every command that takes --model PATH.onnx.</summary>
     public static readonly Option[] OnnxOptionSet = [Name, Logits, InputSize, Mean, Std, Channels];
     public static readonly Option<string?> Shard = new("--shard") { Description = "K/N: compute only the K-th of N blocks of positions (resumable); `shiftbench merge RUN_DIR` assembles them" };
+    public static readonly Option<string> Reuse = new("--reuse") { Description = "auto: reuse computation shared by neighbouring positions, exactly (crop and patch datasets, AlexNet and VGG); off: brute force", DefaultValueFactory = _ => Runs.Reuse.ReuseEngine.Auto };
     public static readonly Option<bool> Merge = new("--merge") { Description = "Assemble the run from its complete shards instead of computing (as `shiftbench merge`)" };
 
     public static Command Create()
@@ -42,7 +43,7 @@ public static class RunCommand
         var command = new Command("run", "Extract features at every shift and write cosine and class grids.")
         {
             Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, PrecisionOption, Resume, Offline, Vmin,
-            Shard, Merge,
+            Shard, Merge, Reuse,
         };
         foreach (var option in OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -72,6 +73,7 @@ public static class RunCommand
         CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
         Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),
+        Reuse = parse.CommandResult.Command.Options.Contains(Reuse) ? parse.GetValue(Reuse)! : Runs.Reuse.ReuseEngine.Auto,
     };
 
     /// <summary>The ONNX options as given (unset ones null); the command must have added <see cref="OnnxOptionSet"/>.</summary>

@@ -25,7 +25,7 @@ public static class SweepCommand
         var wait = new Option<bool>("--wait") { Description = "With --submit: follow the jobs until they end; exit 1 naming the tasks that failed" };
         var command = new Command("sweep", "Run a matrix of models x variants x datasets x strides, skipping complete runs, then summarise and check the gates; or split it into a Slurm job array.")
         {
-            file, dryRun, weightsDir, dataDir, junit, status, shards, task, merge, slurm, submit, wait, precision,
+            file, dryRun, weightsDir, dataDir, junit, status, shards, task, merge, slurm, submit, wait, precision, RunCommand.Reuse,
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
@@ -48,17 +48,19 @@ public static class SweepCommand
                 throw new ShiftBenchException("--submit and --wait go with --slurm");
 
             var paths = AssetPaths.Resolve(parse.GetValue(weightsDir), parse.GetValue(dataDir));
+            string reuse = parse.GetValue(RunCommand.Reuse)!;
+            Runs.Reuse.ReuseEngine.CheckMode(reuse);
             if (parse.GetValue(task) is { } index)
             {
                 var t = SlurmSweep.Task(spec, shardCount, index);
                 if (Sweep.IsComplete(t.Cell)) { Console.WriteLine($"complete {t.Cell.Name}"); return 0; }
-                await ConsoleProgress.RunAsync(p => Task.Run(() => Sweep.RunCell(t.Cell, paths.DataDir, paths.WeightsDir, p, cancel, new ShardSpec(t.Shard, t.Shards)), cancel));
+                await ConsoleProgress.RunAsync(p => Task.Run(() => Sweep.RunCell(t.Cell, paths.DataDir, paths.WeightsDir, p, cancel, new ShardSpec(t.Shard, t.Shards), reuse: reuse), cancel));
                 Console.WriteLine($"done     {t.Name}");
                 return 0;
             }
             bool merging = parse.GetValue(merge);
             var outcomes = await ConsoleProgress.RunAsync(p => Task.Run(() => Sweep.Run(spec,
-                (cell, ct) => Task.Run(() => Sweep.RunCell(cell, paths.DataDir, paths.WeightsDir, p, ct, merge: merging), ct), cancel), cancel));
+                (cell, ct) => Task.Run(() => Sweep.RunCell(cell, paths.DataDir, paths.WeightsDir, p, ct, merge: merging, reuse: reuse), ct), cancel), cancel));
             foreach (var o in outcomes)
                 Console.WriteLine($"{o.Status,-8} {o.Cell.Name}{(o.Error is null ? "" : ": " + o.Error)}");
             var gates = Sweep.EvaluateGates(spec);

@@ -180,6 +180,20 @@ public sealed class ShiftDataset : IDisposable
         return Normalise(stack(images)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Kind crop: the normalised resized source [3,R,R] that every crop is a window of (exact reuse reads it).</summary>
+    internal Tensor? NormalisedCropSource => normalisedSource;
+
+    /// <summary>Kind patch: the patch's height and width in pixels.</summary>
+    internal (int H, int W)? PatchSize => patchRgb is null ? null : ((int)patchRgb.shape[1], (int)patchRgb.shape[2]);
+
+    /// <summary>Kind patch: the normalised canvas without the patch, [1,3,S,S], made by the same arithmetic as a batch.</summary>
+    internal Tensor BlankCanvas()
+    {
+        int size = ImageSize;
+        if (normalisedColour is not null) return normalisedColour.unsqueeze(0).expand(1, 3, size, size).contiguous();
+        return Normalise(canvas!.to(ScalarType.Float32).unsqueeze(0));
+    }
+
     Tensor Normalise(Tensor images8) => images8.div(255f).sub_(mean).div_(std);
 
     /// <summary>Batches cut from pre-normalised pieces: no per-image compositing or arithmetic.</summary>

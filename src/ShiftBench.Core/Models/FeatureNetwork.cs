@@ -26,18 +26,32 @@ public sealed class TorchFeatureNetwork : IFeatureNetwork
     public TorchFeatureNetwork(nn.Module<Tensor, Tensor> model, IEnumerable<LayerTap> taps, Precision precision = Precision.Fp32)
     {
         this.model = model;
-        this.taps = new FeatureTaps(model, taps);
+        Taps = taps.ToList();
+        this.taps = new FeatureTaps(model, Taps);
         this.precision = precision;
     }
 
+    /// <summary>The modules whose hooks record the layers (exact reuse must not skip them).</summary>
+    public IReadOnlyList<LayerTap> Taps { get; }
+
     public nn.Module<Tensor, Tensor> Module => model;
 
-    public Dictionary<string, Tensor> Forward(Tensor batch)
+    public Dictionary<string, Tensor> Forward(Tensor batch) =>
+        Collect(() => model.call(precision == Precision.Fp32 ? batch : batch.to(precision.ScalarType())));
+
+    /// <summary>The number format the module computes in (exact reuse runs only in fp32).</summary>
+    public Precision Precision => precision;
+
+    /// <summary>
+    /// Runs <paramref name="logitsOf"/> (a forward pass of this module, whole or in pieces, e.g. exact reuse)
+    /// and returns the tapped layers and the logits as <see cref="Forward"/> does.
+    /// </summary>
+    public Dictionary<string, Tensor> Collect(Func<Tensor> logitsOf)
     {
         Dictionary<string, Tensor> outputs;
         using (inference_mode()) // no autograd bookkeeping at all: measurably faster than no_grad here
         {
-            var logits = model.call(precision == Precision.Fp32 ? batch : batch.to(precision.ScalarType()));
+            var logits = logitsOf();
             outputs = taps.Take();
             outputs[ModelEntry.LogitsLayer] = logits.to(ScalarType.Float32);
             foreach (var t in outputs.Values) t.DetachFromDisposeScope();

@@ -57,6 +57,8 @@ public static class ExperimentRunner
             throw;
         }
         using var _ = network;
+        // Exact reuse where it applies (same results, so the fingerprint and resuming are unaffected).
+        using var reuse = Reuse.ReuseEngine.Create(request.Reuse, network, dataset, out var reuseRecord);
         timings.LoadSeconds = load.Elapsed.TotalSeconds;
 
         int positions = dataset.Count;
@@ -84,11 +86,16 @@ public static class ExperimentRunner
                 int count = Math.Min(request.BatchSize, stopAt - start);
                 using var scope = NewDisposeScope();
                 var phase = Stopwatch.StartNew();
-                var batch = dataset.Batch(start, count);
-                timings.DataSeconds += phase.Elapsed.TotalSeconds;
-
-                phase.Restart();
-                var outputs = network.Forward(batch);
+                Dictionary<string, Tensor> outputs;
+                if (reuse is not null)
+                    outputs = ((TorchFeatureNetwork)network).Collect(() => reuse.Forward(start, count)); // makes its own inputs
+                else
+                {
+                    var batch = dataset.Batch(start, count);
+                    timings.DataSeconds += phase.Elapsed.TotalSeconds;
+                    phase.Restart();
+                    outputs = network.Forward(batch);
+                }
                 timings.ForwardSeconds += phase.Elapsed.TotalSeconds;
 
                 phase.Restart();
@@ -119,7 +126,7 @@ public static class ExperimentRunner
             // A shard is finished when its progress says so; `merge` makes the run whole.
             if (request.Shard is not null && next == end) WriteProgress(workDir, fingerprint, end, end, request.BatchSize, secondsBefore);
             timings.TotalSeconds = total.Elapsed.TotalSeconds;
-            return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings);
+            return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord };
         }
 
         var grids = Stopwatch.StartNew();
@@ -128,9 +135,9 @@ public static class ExperimentRunner
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
-        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network);
+        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network, reuse: reuseRecord);
         Directory.Delete(partialDir, recursive: true);
-        return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings);
+        return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord };
     }
 
     /// <summary>
@@ -166,6 +173,7 @@ public static class ExperimentRunner
         Anchors.Parse(request.AnchorSpecs, request.Dataset.Offsets(stride));
         if (request.Onnx is { } onnx && onnx.Size != request.Dataset.Canvas.Size)
             throw new ShiftBenchException($"{Path.GetFileName(onnx.Path)} takes {onnx.Size}x{onnx.Size} images but dataset '{request.Dataset.Name}' renders {request.Dataset.Canvas.Size}x{request.Dataset.Canvas.Size}: use a dataset config with canvas size {onnx.Size}, or a model that takes {request.Dataset.Canvas.Size}");
+        Reuse.ReuseEngine.CheckMode(request.Reuse);
         if ((request.Shard is not null || request.MergeShards) && request.Dataset.Kind == DatasetConfig.PatchesKind)
             throw new ShiftBenchException($"dataset '{request.Dataset.Name}' is of kind patches, which is not sharded (--shard, merge): run it whole");
         if (request.Model is { } entry) ZooLayers.Check(entry, layers, request.Dataset.Canvas.Size); // module paths exist and fit their reduction
@@ -376,7 +384,7 @@ public static class ExperimentRunner
 
     static void WriteRunJson(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
         string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
-        double imagesPerSecond, RunTimings timings, int shards = 1, IFeatureNetwork? network = null)
+        double imagesPerSecond, RunTimings timings, int shards = 1, IFeatureNetwork? network = null, Reuse.ReuseRecord? reuse = null)
     {
         var config = ConfigJson(request.Dataset);
         var json = new JsonObject
@@ -413,6 +421,8 @@ public static class ExperimentRunner
                 ["torch_threads"] = get_num_threads(),
             },
             ["images_per_second"] = Math.Round(imagesPerSecond, 3),
+            // How the features were computed (a merge of shards does not know; each shard's run did the same).
+            ["reuse"] = reuse?.ToJson(),
             ["shards"] = shards,
             ["onnx"] = request.Onnx is { } onnx ? OnnxRecord(onnx, network as Models.Onnx.OnnxFeatureNetwork, layers) : null,
             // Module-path layers: module, reduction and output shape per image (reshape an @map row to it).

@@ -40,6 +40,8 @@ public sealed record RunRequest
     public bool Resume { get; init; }
     public double? Vmin { get; init; }
     public string CommandLine { get; init; } = "";
+    /// <summary>Exact reuse across positions (Runs/Reuse): auto (where it applies) or off. Results are the same, so it is not in the fingerprint.</summary>
+    public string Reuse { get; init; } = Runs.Reuse.ReuseEngine.Auto;
     /// <summary>Stop after this many positions (benchmarks only); the run is then not complete.</summary>
     public int? MaxPositions { get; init; }
 
@@ -68,7 +70,11 @@ public sealed record RunRequest
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,
-    double ImagesPerSecond, RunTimings Timings);
+    double ImagesPerSecond, RunTimings Timings)
+{
+    /// <summary>How the features were computed (null when nothing was computed).</summary>
+    public Reuse.ReuseRecord? Reuse { get; init; }
+}
 
 /// <summary>Seconds spent in each phase of a run.</summary>
 public sealed class RunTimings

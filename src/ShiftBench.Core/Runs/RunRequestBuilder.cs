@@ -36,6 +36,8 @@ public sealed record RunChoices
     public string? Shard { get; init; }
     /// <summary>Assemble the runs from their shards instead of computing.</summary>
     public bool Merge { get; init; }
+    /// <summary>--reuse: auto or off (see <see cref="Reuse.ReuseEngine"/>).</summary>
+    public string Reuse { get; init; } = Runs.Reuse.ReuseEngine.Auto;
 }
 
 /// <summary>Turns RunChoices into one RunRequest per variant: the single place where options become runs.</summary>
@@ -59,6 +61,7 @@ public static class RunRequestBuilder
                     Weights = WeightsSource.File(onnx.Path), Layers = choices.Layers, AnchorSpecs = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named,
                     Stride = choices.Stride, BatchSize = choices.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = choices.Out,
                     Device = ComputeDevice.Resolve(choices.Device), Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                    Reuse = choices.Reuse,
                 },
             ];
         }
@@ -84,7 +87,7 @@ public static class RunRequestBuilder
                 Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
                 Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
                 Device = device, Precision = precision, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
-                Shard = shard, MergeShards = choices.Merge,
+                Shard = shard, MergeShards = choices.Merge, Reuse = choices.Reuse,
             };
             return request with { RunArguments = ArgumentsOf(request) };
         }).ToList();
@@ -108,6 +111,7 @@ public static class RunRequestBuilder
         if (r.Layers.Count > 0) args.AddRange(["--layers", string.Join(',', r.Layers)]);
         args.AddRange(["--anchors", string.Join(',', r.AnchorSpecs)]);
         if (r.Precision != Precision.Fp32) args.AddRange([Precisions.OptionName, r.Precision.Name()]);
+        if (r.Reuse != Runs.Reuse.ReuseEngine.Auto) args.AddRange(["--reuse", r.Reuse]);
         if (r.Vmin is { } vmin) args.AddRange(["--vmin", vmin.ToString("R", System.Globalization.CultureInfo.InvariantCulture)]);
         return args;
     }

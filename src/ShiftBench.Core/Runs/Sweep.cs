@@ -223,7 +223,7 @@ public static class Sweep
 
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel,
-        ShardSpec? shard = null, bool merge = false)
+        ShardSpec? shard = null, bool merge = false, string reuse = Reuse.ReuseEngine.Auto)
     {
         var dataset = cell.Config ?? throw new ShiftBenchException(cell.ConfigError ?? $"dataset '{cell.Dataset}' cannot be read");
         if (cell.OnnxPath is { } onnxPath)
@@ -255,7 +255,7 @@ public static class Sweep
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
             Precision = Precisions.Parse(cell.Spec.Precision),
             CommandLine = $"shiftbench sweep ({cell.Name}{(shard is null ? "" : $", shard {shard}")}{(merge ? ", merge" : "")})",
-            Shard = shard, MergeShards = merge,
+            Shard = shard, MergeShards = merge, Reuse = reuse,
         };
         ExperimentRunner.Run(request with { RunArguments = RunRequestBuilder.ArgumentsOf(request) }, progress, cancel);
     }

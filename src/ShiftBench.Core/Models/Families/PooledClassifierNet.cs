@@ -19,10 +19,20 @@ sealed class PooledClassifierNet : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The convolutional part (a Sequential), which exact reuse (Runs/Reuse) evaluates piece by piece.</summary>
+    internal Module<Tensor, Tensor> Features => features;
+
+    /// <summary>Everything after <see cref="Features"/>: pool, flatten, classifier (its forward hooks fire as in forward).</summary>
+    internal Tensor Head(Tensor featureMap)
+    {
+        using var scope = NewDisposeScope();
+        var x = avgpool.call(featureMap).flatten(1);
+        return classifier.call(x).MoveToOuterDisposeScope();
+    }
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = avgpool.call(features.call(input)).flatten(1);
-        return classifier.call(x).MoveToOuterDisposeScope();
+        return Head(features.call(input)).MoveToOuterDisposeScope();
     }
 }

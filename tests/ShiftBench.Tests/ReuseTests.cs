@@ -1,0 +1,144 @@
+using NUnit.Framework;
+using ShiftBench.Datasets;
+using ShiftBench.Models;
+using ShiftBench.Runs;
+using ShiftBench.Runs.Reuse;
+using static TorchSharp.torch;
+
+namespace ShiftBench.Tests;
+
+/// <summary>
+/// Exact reuse (Runs/Reuse) against brute force on the same positions: the whole `features` map, the logits and the
+/// class probabilities, for AlexNet and VGG (plain, batch norm, BlurPool with reflection padding of several filter
+/// sizes), on small crop and patch datasets made from the study's images, strides 1 and 4, reusing every step and
+/// the cost model's depth. Batches cross rows of the grid and the canvas edges.
+/// </summary>
+[TestFixture]
+public class ReuseTests
+{
+    // Small geometries keep the networks cheap: 64-pixel crops of the plane at 76 (13x13 positions at stride 1),
+    // a 24-pixel berry over a 64-pixel canvas; AlexNet needs 96 pixels to keep a map after its last BlurPool.
+    static DatasetConfig Crop(int size) => DatasetConfig.Parse($"name: small-plane\nkind: crop\ntarget_class: 895\nsource: plane.png\nresize: {size + 12}\ncanvas: {{size: {size}}}\n", "small-plane.yaml");
+    static DatasetConfig Patch(int size) => DatasetConfig.Parse($"name: small-berry\nkind: patch\ntarget_class: 949\ncanvas: {{size: {size}, color: [255, 255, 255]}}\npatch: {{source: berry_transparent.png, size: 24}}\n", "small-berry.yaml");
+
+    static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var (model, variant) in new[] { ("alexnet", "torchvision"), ("alexnet", "antialiased-lpf3"), ("vgg16", "torchvision"), ("vgg16_bn", "antialiased-lpf4-finetune"), ("vgg11", "antialiased-lpf4-finetune"), ("vgg16", "antialiased-lpf2") })
+            foreach (var kind in new[] { "crop", "patch" })
+                foreach (var stride in new[] { 1, 4 })
+                    yield return new TestCaseData(model, variant, kind, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{stride})");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void ReuseEqualsBruteForce(string model, string variant, string kind, int stride)
+    {
+        int size = model == "alexnet" ? 96 : 64;
+        var config = kind == "crop" ? Crop(size) : Patch(size);
+        var entry = ModelRegistry.Find(model, variant);
+        using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, stride);
+        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
+        {
+            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
+        }, [ModelEntry.LogitsLayer]);
+        var net = (Models.Families.PooledClassifierNet)network.Module;
+
+        // Batches of 5 cross rows (13 or 4 columns); the last positions sit at the far edges.
+        int n = dataset.Count;
+        var starts = new[] { 0, 10, n / 2, n - 5 }.Distinct();
+        foreach (int? depth in new int?[] { int.MaxValue, null })
+        {
+            using var engine = ReuseEngine.Create(ReuseEngine.Auto, network, dataset, out var record, depth);
+            if (depth is null && engine is null) { Assert.That(record.Fallback, Does.StartWith("cost model")); continue; }
+            Assert.That(engine, Is.Not.Null, record.Fallback);
+            Assert.That(record.Method, Is.EqualTo(kind == "crop" ? ReuseEngine.CropMethod : ReuseEngine.PatchMethod));
+            foreach (int start in starts)
+            {
+                using var scope = NewDisposeScope();
+                using var mode = inference_mode();
+                var brute = net.Features.call(dataset.Batch(start, 5));
+                var reused = engine!.FeatureMap(start, 5);
+                Assert.That(reused.shape, Is.EqualTo(brute.shape));
+                double scale = brute.abs().max().item<float>();
+                Assert.That(scale, Is.GreaterThan(0), "the feature map is not all zero");
+                double worst = (reused - brute).abs().max().item<float>();
+                Assert.That(worst, Is.LessThanOrEqualTo(1e-5 * scale), $"{record.ReusedUntil}, positions {start}..{start + 4}: max |reuse - brute| {worst:G3} of max {scale:G3}");
+
+                var pBrute = net.Head(brute).softmax(1);
+                var pReuse = engine.Forward(start, 5).softmax(1);
+                double rel = ((pReuse - pBrute).abs() / pBrute).max().item<float>();
+                Assert.That(rel, Is.LessThanOrEqualTo(1e-5), $"class probabilities, positions {start}..{start + 4}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whole runs of the study's datasets at 224 (AlexNet, the cost model's depth): every cosine grid within 1e-5
+    /// absolute and every class probability within 1e-5 relative of --reuse off, the same fingerprint, run.json
+    /// recording what was used, and a run started with reuse resumes without it (and the result is the same).
+    /// </summary>
+    [TestCase("plane", 33, ReuseEngine.CropMethod)]
+    [TestCase("berry", 31, ReuseEngine.PatchMethod)]
+    public void RunsWithReuseEqualBruteForceAndResumeAcrossModes(string datasetName, int stride, string method)
+    {
+        using var dir = TestPaths.NewTempDir();
+        RunRequest Request(string mode, string outName) => new()
+        {
+            Model = ModelRegistry.Find("alexnet", "antialiased"), Dataset = DatasetCatalog.Resolve(datasetName), DataDir = TestPaths.DataDir,
+            Weights = WeightsSource.Deterministic(), Stride = stride, BatchSize = 4, OutRoot = Path.Combine(dir, outName), Reuse = mode,
+            Layers = ["pool", "fc7", "class"], Resume = true,
+        };
+        var brute = ExperimentRunner.Run(Request(ReuseEngine.OffMode, "off"));
+        var reused = ExperimentRunner.Run(Request(ReuseEngine.On, "auto"));
+        var partial = ExperimentRunner.Run(Request(ReuseEngine.On, "mixed") with { MaxPositions = 10 });
+        Assert.That(partial.Complete, Is.False);
+        var resumed = ExperimentRunner.Run(Request(ReuseEngine.OffMode, "mixed"));
+        Assert.That(resumed.PositionsComputed, Is.EqualTo(resumed.Positions - 10), "the batches computed with reuse were kept");
+
+        var offJson = Output.RunLayout.ReadRunJson(brute.RunDirectory)!;
+        var autoJson = Output.RunLayout.ReadRunJson(reused.RunDirectory)!;
+        Assert.That(autoJson["fingerprint"]!.GetValue<string>(), Is.EqualTo(offJson["fingerprint"]!.GetValue<string>()));
+        Assert.That(autoJson["reuse"]!["method"]!.GetValue<string>(), Is.EqualTo(method));
+        Assert.That(autoJson["reuse"]!["reused_until"]!.GetValue<string>(), Does.StartWith("features."));
+        Assert.That(offJson["reuse"]!["fallback"]!.GetValue<string>(), Does.Contain("off"));
+
+        foreach (var run in new[] { reused.RunDirectory, resumed.RunDirectory })
+        {
+            var csvs = Directory.GetFiles(brute.RunDirectory, "*.csv").Where(f => !f.EndsWith("summary.csv")).ToList();
+            Assert.That(csvs.Count(f => Path.GetFileName(f).StartsWith("cos-")), Is.EqualTo(10));
+            foreach (var file in csvs)
+            {
+                var (expected, _) = Output.GridCsv.Read(file);
+                var (actual, _) = Output.GridCsv.Read(Path.Combine(run, Path.GetFileName(file)));
+                bool isClass = Path.GetFileName(file) == "class.csv";
+                double worst = 0;
+                foreach (var (e, a) in expected.Cast<double>().Zip(actual.Cast<double>()))
+                    worst = Math.Max(worst, isClass ? Math.Abs(a - e) / e : Math.Abs(a - e));
+                Assert.That(worst, Is.LessThanOrEqualTo(1e-5), $"{Path.GetFileName(file)} in {run}");
+                Assert.That(expected.Cast<double>().Distinct().Count(), Is.GreaterThan(2), "the grid varies");
+            }
+        }
+    }
+
+    /// <summary>`auto` leaves AlexNet to brute force (the cost model's saving is below what pays), `on` reuses it; bf16 never reuses.</summary>
+    [Test]
+    public void AutoNeedsTheMinimumSavingOnForcesReuseAndBf16RunsWhole()
+    {
+        var entry = ModelRegistry.Find("alexnet", "torchvision");
+        var dataset = DatasetCatalog.Resolve("berry");
+        using var shifts = ShiftDataset.Open(dataset, TestPaths.DataDir, 31);
+        ReuseRecord Record(string mode, Precision precision)
+        {
+            using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, ["fc7"], 224, precision);
+            using var engine = ReuseEngine.Create(mode, network, shifts, out var record);
+            Assert.That(engine is null, Is.EqualTo(record.Method is null), "an engine exactly when a method is recorded");
+            return record;
+        }
+        var auto = Record(ReuseEngine.Auto, Precision.Fp32);
+        Assert.That(auto.Method, Is.Null);
+        Assert.That(auto.Fallback, Does.Contain("below the 35%").And.Contain("--reuse on"));
+        var on = Record(ReuseEngine.On, Precision.Fp32);
+        Assert.That(on.Method, Is.EqualTo(ReuseEngine.PatchMethod));
+        Assert.That(on.SkippedShare, Is.GreaterThan(0).And.LessThan(ReuseEngine.AutoMinimumSaving));
+        Assert.That(Record(ReuseEngine.On, Precision.Bf16).Fallback, Does.Contain("fp32 only"));
+    }
+}
