@@ -133,7 +133,7 @@ public sealed class ReuseEngine : IDisposable
         if (depth is null && mode == Auto && saving < AutoMinimumSaving)
         {
             record = new ReuseRecord(mode, null, null,
-                $"cost model: reuse would skip {saving:P0} of the multiply-adds, below the {AutoMinimumSaving:P0} that pays on a CPU (--reuse on forces it)",
+                FormattableString.Invariant($"cost model: reuse would skip {saving * 100:F0}% of the multiply-adds, below the {AutoMinimumSaving * 100:F0}% that pays on a CPU (--reuse on forces it)"),
                 plan.Brute, plan.Brute, layers);
             return null;
         }
