@@ -11,8 +11,9 @@ namespace ShiftBench.Datasets;
 /// </summary>
 public sealed class ShiftDataset : IDisposable
 {
-    static readonly double[] ImageNetMean = [0.485, 0.456, 0.406];
-    static readonly double[] ImageNetStd = [0.229, 0.224, 0.225];
+    /// <summary>The torchvision ImageNet normalisation every zoo network expects (also `consistency`'s).</summary>
+    public static readonly double[] ImageNetMean = [0.485, 0.456, 0.406];
+    public static readonly double[] ImageNetStd = [0.229, 0.224, 0.225];
 
     readonly Device device;
     // kind patch: canvas [3,S,S], patch colour [3,h,w] and alpha/255 [1,h,w], all float64 for the study's arithmetic.

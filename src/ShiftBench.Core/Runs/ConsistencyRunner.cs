@@ -53,8 +53,6 @@ public static class ConsistencyRunner
 {
     public const int Resize = 256, Crop = 224, DiagonalShifts = 33, DefaultPairsPerImage = 5, DefaultMaxShift = 32;
     const int ImageNetClasses = 1000;
-    static readonly double[] ImageNetMean = [0.485, 0.456, 0.406];
-    static readonly double[] ImageNetStd = [0.229, 0.224, 0.225];
 
     /// <summary>Checks the options and the folder (every image readable, labels well-formed) before any long work.</summary>
     public static IReadOnlyList<FolderImage> Validate(ConsistencyRequest r)
@@ -120,8 +118,8 @@ public static class ConsistencyRunner
         if (next == 0 && Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
 
-        var mean = r.Onnx?.Mean ?? ImageNetMean;
-        var std = r.Onnx?.Std ?? ImageNetStd;
+        var mean = r.Onnx?.Mean ?? ShiftDataset.ImageNetMean;
+        var std = r.Onnx?.Std ?? ShiftDataset.ImageNetStd;
         using var meanT = tensor(mean.ToArray(), ScalarType.Float32).view(3, 1, 1).to(r.Device);
         using var stdT = tensor(std.ToArray(), ScalarType.Float32).view(3, 1, 1).to(r.Device);
         int cachedIndex = -1;
