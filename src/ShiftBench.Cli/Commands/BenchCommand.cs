@@ -25,10 +25,15 @@ public static class BenchCommand
             Description = "fp32, bf16 or fp16, or a list such as fp32,bf16: each is timed, and each after the first is compared with the first on the benched positions",
             DefaultValueFactory = _ => "fp32",
         };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds of the reuse measurement (--reuse off and auto/on, alternating); the median is printed",
+            DefaultValueFactory = _ => Runs.Reuse.ReuseBenchmark.DefaultRounds,
+        };
         var weights = new Option<string?>("--weights") { Description = "Weights file for the grid comparison of --precision lists (default: synthetic weights; timings always use synthetic weights)" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against, layers, precision, weights, RunCommand.Reuse, RunCommand.Stride,
+            model, variant, batchSize, images, dataset, dataDir, device, against, layers, precision, weights, RunCommand.Reuse, RunCommand.Stride, rounds,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -58,6 +63,7 @@ public static class BenchCommand
             var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
             string reuseMode = parse.GetValue(RunCommand.Reuse)!;
             Runs.Reuse.ReuseEngine.CheckMode(reuseMode);
+            if (parse.GetValue(rounds) < 1) throw new ShiftBenchException($"--rounds {parse.GetValue(rounds)} is invalid: use 1 or more");
             foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: false);
             int perBatch = parse.GetValue(batchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
             var gridWeights = parse.GetValue(weights) is { } w && w != WeightsSource.DeterministicName ? WeightsSource.File(w) : WeightsSource.Deterministic();
@@ -73,7 +79,7 @@ public static class BenchCommand
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
             if (reuseMode != Runs.Reuse.ReuseEngine.OffMode)
                 PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(RunCommand.Stride),
-                    perBatch, count, computeDevice, p), cancel)), results[0].GflopPerImage);
+                    perBatch, count, computeDevice, p, reuseMode, parse.GetValue(rounds)), cancel)), results[0].GflopPerImage);
             return 0;
         }));
         return command;
@@ -110,8 +116,10 @@ public static class BenchCommand
         var rec = b.Record;
         // The cost model counts the convolutional chain; the share is of the whole network's GFLOP (2 x multiply-adds).
         double skipped = (rec.MacsPerImageBrute - rec.MacsPerImageReuse) * 2 / 1e9 / gflopPerImage;
-        Console.WriteLine($"reuse ({b.Dataset}, stride {b.Stride}, {b.Images} images): brute force {b.BruteImagesPerSecond:F1} images/s, " +
-            $"reuse {b.ReuseImagesPerSecond:F1} images/s, x{b.Speedup:F2}; FLOPs skipped {skipped:P0} (cost model)");
+        static string Range(IReadOnlyList<double> v) => v.Count == 1 ? "" : $" ({v.Min():F1}-{v.Max():F1})";
+        Console.WriteLine($"reuse ({b.Dataset}, stride {b.Stride}, {b.Images} images, median of {b.Rounds} alternating rounds): " +
+            $"brute force {b.BruteMedian:F1} images/s{Range(b.BruteImagesPerSecond)}, reuse {b.ReuseMedian:F1} images/s{Range(b.ReuseImagesPerSecond)}, " +
+            $"x{b.Speedup:F2}; FLOPs skipped {skipped:P0} (cost model)");
         Console.WriteLine(rec.Method is null ? $"reuse            fallback: {rec.Fallback}" : $"reuse            {rec.Method}, reused until {rec.ReusedUntil}");
     }
 }

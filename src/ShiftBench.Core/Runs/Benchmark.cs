@@ -40,6 +40,8 @@ public static class Benchmark
             {
                 Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
                 BatchSize = batchSize, OutRoot = outRoot, Device = device, Precision = precision, MaxPositions = images, Layers = layers ?? [],
+                // Brute force, so precisions compare like for like (reuse is fp32 only); ReuseBenchmark measures reuse.
+                Reuse = Reuse.ReuseEngine.OffMode,
             };
             var endToEnd = ExperimentRunner.Run(request, progress);
             return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),

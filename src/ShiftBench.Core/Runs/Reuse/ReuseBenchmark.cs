@@ -4,32 +4,55 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Runs.Reuse;
 
-public sealed record ReuseBenchResult(string Model, string Variant, string Dataset, int Stride, int Images,
-    double BruteImagesPerSecond, double ReuseImagesPerSecond, ReuseRecord Record)
+/// <summary>Images/s of brute force and of reuse: the median of the rounds and the slowest and fastest round.</summary>
+public sealed record ReuseBenchResult(string Model, string Variant, string Dataset, int Stride, int Images, int Rounds,
+    IReadOnlyList<double> BruteImagesPerSecond, IReadOnlyList<double> ReuseImagesPerSecond, ReuseRecord Record)
 {
-    public double Speedup => ReuseImagesPerSecond / BruteImagesPerSecond;
+    public double BruteMedian => Median(BruteImagesPerSecond);
+    public double ReuseMedian => Median(ReuseImagesPerSecond);
+    public double Speedup => ReuseMedian / BruteMedian;
+
+    static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
 }
 
 /// <summary>
-/// `bench`'s reuse measurement: the same end-to-end `run` (first <c>images</c> positions, synthetic weights) with
-/// --reuse off and auto, one after the other, and the cost model's share of multiply-adds skipped.
+/// `bench`'s reuse measurement: the same end-to-end `run` (first <c>images</c> positions, synthetic weights, class
+/// layer) with --reuse off and with the given mode (auto or on), alternating for a few rounds so that a change in the
+/// machine's load or clock falls on both, and the cost model's share of multiply-adds skipped.
 /// </summary>
 public static class ReuseBenchmark
 {
-    public static ReuseBenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int? stride, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null)
+    public const int DefaultRounds = 3;
+
+    public static ReuseBenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int? stride, int batchSize, int images, Device device,
+        IProgress<ProgressUpdate>? progress = null, string mode = ReuseEngine.Auto, int rounds = DefaultRounds)
     {
+        if (rounds < 1) throw new ShiftBenchException($"--rounds {rounds} is invalid: use 1 or more");
         string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
         try
         {
-            RunResult Measure(string mode) => ExperimentRunner.Run(new RunRequest
+            int folder = 0;
+            RunResult Measure(string reuse) => ExperimentRunner.Run(new RunRequest
             {
                 Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(), Layers = [ModelEntry.ClassLayer],
-                Stride = stride, BatchSize = batchSize, OutRoot = Path.Combine(outRoot, mode), Device = device, MaxPositions = images, Reuse = mode,
+                Stride = stride, BatchSize = batchSize, OutRoot = Path.Combine(outRoot, $"{reuse}-{folder++}"), Device = device, MaxPositions = images, Reuse = reuse,
             }, progress);
-            var brute = Measure(ReuseEngine.OffMode);
-            var reuse = Measure(ReuseEngine.Auto);
-            return new ReuseBenchResult(entry.Model, entry.VariantName, dataset.Name, stride ?? dataset.Stride, images,
-                brute.ImagesPerSecond, reuse.ImagesPerSecond, reuse.Reuse!);
+            var brute = new List<double>();
+            var reused = new List<double>();
+            ReuseRecord? record = null;
+            for (int round = 0; round < rounds; round++)
+            {
+                brute.Add(Measure(ReuseEngine.OffMode).ImagesPerSecond);
+                var result = Measure(mode);
+                reused.Add(result.ImagesPerSecond);
+                record = result.Reuse!;
+            }
+            return new ReuseBenchResult(entry.Model, entry.VariantName, dataset.Name, stride ?? dataset.Stride, images, rounds, brute, reused, record!);
         }
         finally
         {
