@@ -62,7 +62,7 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
     [GeneratedRegex(@"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")]
     private static partial Regex LegacyKey();
 
-    sealed class DenseNet : Module<Tensor, Tensor>
+    sealed class DenseNet : Module<Tensor, Tensor>, IStagedNetwork
     {
         readonly Module<Tensor, Tensor> features, classifier;
 
@@ -73,17 +73,25 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             RegisterComponents();
         }
 
+        public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> TrunkModules => [("features", features)];
+
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var x = functional.relu(features.call(input));
+            return Head(this.Trunk(input)).MoveToOuterDisposeScope();
+        }
+
+        public Tensor Head(Tensor map)
+        {
+            using var scope = NewDisposeScope();
+            var x = functional.relu(map);
             x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
             return classifier.call(x).MoveToOuterDisposeScope();
         }
     }
 
     /// <summary>Each layer sees the concatenation of the block's input and every earlier layer's output.</summary>
-    sealed class DenseBlock : Module<Tensor, Tensor>
+    internal sealed class DenseBlock : Module<Tensor, Tensor>
     {
         readonly List<DenseLayer> layers = [];
 
@@ -97,6 +105,9 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             }
         }
 
+        /// <summary>What the block makes of a layer: its input and its new features concatenated.</summary>
+        internal static Tensor Step(DenseLayer layer, Tensor x) => layer.Concatenates ? layer.call(x) : cat([x, layer.call(x)], 1);
+
         public override Tensor forward(Tensor input)
         {
             // Each step frees what it made except the growing concatenation (deep blocks would hold gigabytes).
@@ -105,7 +116,7 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             {
                 Tensor next;
                 using (NewDisposeScope())
-                    next = (layer.Concatenates ? layer.call(x) : cat([x, layer.call(x)], 1)).MoveToOuterDisposeScope();
+                    next = Step(layer, x).MoveToOuterDisposeScope();
                 if (!ReferenceEquals(x, input)) x.Dispose();
                 x = next;
             }
@@ -113,9 +124,10 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
         }
     }
 
-    sealed class DenseLayer : Module<Tensor, Tensor>
+    /// <summary>Its modules are read by exact reuse (Runs/Reuse), which evaluates the layer on windows of a map.</summary>
+    internal sealed class DenseLayer : Module<Tensor, Tensor>
     {
-        readonly Module<Tensor, Tensor> norm1, relu1, conv1, norm2, relu2, conv2;
+        internal readonly Module<Tensor, Tensor> norm1, relu1, conv1, norm2, relu2, conv2;
 
         /// <summary>Returns cat([input, new features]) (Zhang's layer) rather than the new features (torchvision 0.14's).</summary>
         public bool Concatenates { get; }

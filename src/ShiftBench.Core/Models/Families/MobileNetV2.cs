@@ -53,7 +53,7 @@ public sealed record MobileNetV2Spec : ArchitectureSpec
             BatchNorm2d(outChannels),
             ReLU6());
 
-    sealed class MobileNetV2 : Module<Tensor, Tensor>
+    sealed class MobileNetV2 : Module<Tensor, Tensor>, IStagedNetwork
     {
         readonly Module<Tensor, Tensor> features, classifier;
         readonly bool meanPool;
@@ -66,19 +66,27 @@ public sealed record MobileNetV2Spec : ArchitectureSpec
             RegisterComponents();
         }
 
+        public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> TrunkModules => [("features", features)];
+
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var map = features.call(input);
+            return Head(this.Trunk(input)).MoveToOuterDisposeScope();
+        }
+
+        public Tensor Head(Tensor map)
+        {
+            using var scope = NewDisposeScope();
             var x = meanPool ? map.mean([2, 3]) : functional.adaptive_avg_pool2d(map, 1).flatten(1);
             return classifier.call(x).MoveToOuterDisposeScope();
         }
     }
 
-    sealed class InvertedResidual : Module<Tensor, Tensor>
+    /// <summary>Its modules are read by exact reuse (Runs/Reuse), which evaluates the block on windows of a map.</summary>
+    internal sealed class InvertedResidual : Module<Tensor, Tensor>
     {
-        readonly Module<Tensor, Tensor> conv;
-        readonly bool useResidual;
+        internal readonly Module<Tensor, Tensor> conv;
+        internal readonly bool useResidual;
 
         public InvertedResidual(int input, int output, int stride, int expandRatio, int? filterSize) : base(nameof(InvertedResidual))
         {

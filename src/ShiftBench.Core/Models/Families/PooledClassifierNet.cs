@@ -7,7 +7,7 @@ namespace ShiftBench.Models.Families;
 /// torchvision's AlexNet and VGG layout: `features`, an adaptive average pool to a fixed map, flatten, `classifier`.
 /// Only the pool size and the classifier differ between the two, so one module serves both (same state-dict names).
 /// </summary>
-sealed class PooledClassifierNet : Module<Tensor, Tensor>
+sealed class PooledClassifierNet : Module<Tensor, Tensor>, IStagedNetwork
 {
     readonly Module<Tensor, Tensor> features, avgpool, classifier;
 
@@ -19,11 +19,10 @@ sealed class PooledClassifierNet : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>The convolutional part (a Sequential), which exact reuse (Runs/Reuse) evaluates piece by piece.</summary>
-    internal Module<Tensor, Tensor> Features => features;
+    public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> TrunkModules => [("features", features)];
 
-    /// <summary>Everything after <see cref="Features"/>: pool, flatten, classifier (its forward hooks fire as in forward).</summary>
-    internal Tensor Head(Tensor featureMap)
+    /// <summary>Everything after `features`: pool, flatten, classifier (its forward hooks fire as in forward).</summary>
+    public Tensor Head(Tensor featureMap)
     {
         using var scope = NewDisposeScope();
         var x = avgpool.call(featureMap).flatten(1);
@@ -33,6 +32,6 @@ sealed class PooledClassifierNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return Head(features.call(input)).MoveToOuterDisposeScope();
+        return Head(this.Trunk(input)).MoveToOuterDisposeScope();
     }
 }

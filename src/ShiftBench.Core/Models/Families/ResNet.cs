@@ -24,7 +24,7 @@ public sealed record ResNetSpec(ResNetBlock Block, int[] Layers, int Groups = 1,
     public override IReadOnlyList<LayerTap> Stages(bool antialiased) =>
         [new("stem", "maxpool"), new("layer1", "layer1"), new("layer2", "layer2"), new("layer3", "layer3"), new("layer4", "layer4")];
 
-    sealed class ResNet : Module<Tensor, Tensor>
+    sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
     {
         readonly Module<Tensor, Tensor> conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc;
 
@@ -70,13 +70,19 @@ public sealed record ResNetSpec(ResNetBlock Block, int[] Layers, int Groups = 1,
                 ? new BasicBlock(inplanes, planes, stride, downsample, filterSize)
                 : new Bottleneck(inplanes, planes, stride, downsample, spec.Groups, spec.WidthPerGroup, filterSize);
 
+        public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> TrunkModules =>
+            [("conv1", conv1), ("bn1", bn1), ("relu", relu), ("maxpool", maxpool), ("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4)];
+
+        public Tensor Head(Tensor map)
+        {
+            using var scope = NewDisposeScope();
+            return fc.call(avgpool.call(map).flatten(1)).MoveToOuterDisposeScope();
+        }
+
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var x = maxpool.call(relu.call(bn1.call(conv1.call(input))));
-            x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
-            x = avgpool.call(x).flatten(1);
-            return fc.call(x).MoveToOuterDisposeScope();
+            return Head(this.Trunk(input)).MoveToOuterDisposeScope();
         }
     }
 
@@ -86,10 +92,11 @@ public sealed record ResNetSpec(ResNetBlock Block, int[] Layers, int Groups = 1,
         : filterSize is int f ? Sequential(new BlurPool(channels, f, stride), conv(1))
         : conv(stride);
 
-    sealed class BasicBlock : Module<Tensor, Tensor>
+    /// <summary>Its modules are read by exact reuse (Runs/Reuse), which evaluates the block on windows of a map.</summary>
+    internal sealed class BasicBlock : Module<Tensor, Tensor>
     {
-        readonly Module<Tensor, Tensor> conv1, bn1, relu, conv2, bn2;
-        readonly Module<Tensor, Tensor>? downsample;
+        internal readonly Module<Tensor, Tensor> conv1, bn1, relu, conv2, bn2;
+        internal readonly Module<Tensor, Tensor>? downsample;
 
         public BasicBlock(int inplanes, int planes, int stride, Module<Tensor, Tensor>? downsample, int? filterSize) : base(nameof(BasicBlock))
         {
@@ -113,10 +120,11 @@ public sealed record ResNetSpec(ResNetBlock Block, int[] Layers, int Groups = 1,
         }
     }
 
-    sealed class Bottleneck : Module<Tensor, Tensor>
+    /// <summary>Its modules are read by exact reuse (Runs/Reuse), which evaluates the block on windows of a map.</summary>
+    internal sealed class Bottleneck : Module<Tensor, Tensor>
     {
-        readonly Module<Tensor, Tensor> conv1, bn1, conv2, bn2, conv3, bn3, relu;
-        readonly Module<Tensor, Tensor>? downsample;
+        internal readonly Module<Tensor, Tensor> conv1, bn1, conv2, bn2, conv3, bn3, relu;
+        internal readonly Module<Tensor, Tensor>? downsample;
 
         public Bottleneck(int inplanes, int planes, int stride, Module<Tensor, Tensor>? downsample, int groups, int widthPerGroup, int? filterSize)
             : base(nameof(Bottleneck))
