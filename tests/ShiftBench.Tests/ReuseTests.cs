@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Models.Families;
 using ShiftBench.Runs;
 using ShiftBench.Runs.Reuse;
 using static TorchSharp.torch;
@@ -8,22 +9,32 @@ using static TorchSharp.torch;
 namespace ShiftBench.Tests;
 
 /// <summary>
-/// Exact reuse (Runs/Reuse) against brute force on the same positions: the whole `features` map, the logits and the
-/// class probabilities, for AlexNet and VGG (plain, batch norm, BlurPool with reflection padding of several filter
-/// sizes), on small crop and patch datasets made from the study's images, strides 1 and 4, reusing every step and
-/// the cost model's depth. Batches cross rows of the grid and the canvas edges.
+/// Exact reuse (Runs/Reuse) against brute force on the same positions: the whole trunk's map (before global pooling),
+/// the logits and the class probabilities, for every zoo family: AlexNet and VGG (plain, batch norm, BlurPool with
+/// reflection padding of several filter sizes), ResNet (basic and bottleneck blocks, ResNeXt's groups), MobileNetV2
+/// (inverted residuals, depthwise convs) and DenseNet (dense layers, average-pool transitions), torchvision and
+/// antialiased, on small crop and patch datasets made from the study's images, strides 1 and 4, reusing every step and
+/// the cost model's depth (`--reuse on`). Batches cross rows of the grid and the canvas edges.
 /// </summary>
 [TestFixture]
 public class ReuseTests
 {
     // Small geometries keep the networks cheap: 64-pixel crops of the plane at 76 (13x13 positions at stride 1),
-    // a 24-pixel berry over a 64-pixel canvas; AlexNet needs 96 pixels to keep a map after its last BlurPool.
+    // a 24-pixel berry over a 64-pixel canvas; AlexNet needs 96 pixels to keep a map after its last BlurPool. The residual
+    // and dense networks end at 2x2 maps there, so their deepest blocks see both edges of a map at once.
     static DatasetConfig Crop(int size) => DatasetConfig.Parse($"name: small-plane\nkind: crop\ntarget_class: 895\nsource: plane.png\nresize: {size + 12}\ncanvas: {{size: {size}}}\n", "small-plane.yaml");
     static DatasetConfig Patch(int size) => DatasetConfig.Parse($"name: small-berry\nkind: patch\ntarget_class: 949\ncanvas: {{size: {size}, color: [255, 255, 255]}}\npatch: {{source: berry_transparent.png, size: 24}}\n", "small-berry.yaml");
 
     static IEnumerable<TestCaseData> Cases()
     {
-        foreach (var (model, variant) in new[] { ("alexnet", "torchvision"), ("alexnet", "antialiased-lpf3"), ("vgg16", "torchvision"), ("vgg16_bn", "antialiased-lpf4-finetune"), ("vgg11", "antialiased-lpf4-finetune"), ("vgg16", "antialiased-lpf2") })
+        foreach (var (model, variant) in new[]
+        {
+            ("alexnet", "torchvision"), ("alexnet", "antialiased-lpf3"), ("vgg16", "torchvision"), ("vgg16_bn", "antialiased-lpf4-finetune"),
+            ("vgg11", "antialiased-lpf4-finetune"), ("vgg16", "antialiased-lpf2"),
+            ("resnet18", "torchvision"), ("resnet18", "antialiased-lpf3"), ("resnet50", "torchvision"), ("resnet50", "antialiased-lpf4-finetune"),
+            ("resnext50_32x4d", "torchvision"), ("mobilenet_v2", "torchvision"), ("mobilenet_v2", "antialiased-lpf3"),
+            ("densenet121", "torchvision"), ("densenet121", "antialiased-lpf4-finetune"),
+        })
             foreach (var kind in new[] { "crop", "patch" })
                 foreach (var stride in new[] { 1, 4 })
                     yield return new TestCaseData(model, variant, kind, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{stride})");
@@ -40,22 +51,26 @@ public class ReuseTests
         {
             Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
         }, [ModelEntry.LogitsLayer]);
-        var net = (Models.Families.PooledClassifierNet)network.Module;
+        var net = (IStagedNetwork)network.Module;
+        // Every step of the trunk can be windowed, so reusing "every step" reaches the last one.
+        var steps = ReuseStep.Of(net);
+        Assert.That(steps.Where(s => s.Graph is null).Select(s => s.Name), Is.Empty, "steps that cannot be windowed");
 
         // Batches of 5 cross rows (13 or 4 columns); the last positions sit at the far edges.
         int n = dataset.Count;
         var starts = new[] { 0, 10, n / 2, n - 5 }.Distinct();
         foreach (int? depth in new int?[] { int.MaxValue, null })
         {
-            using var engine = ReuseEngine.Create(ReuseEngine.Auto, network, dataset, out var record, depth);
+            using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth);
             if (depth is null && engine is null) { Assert.That(record.Fallback, Does.StartWith("cost model")); continue; }
             Assert.That(engine, Is.Not.Null, record.Fallback);
             Assert.That(record.Method, Is.EqualTo(kind == "crop" ? ReuseEngine.CropMethod : ReuseEngine.PatchMethod));
+            if (depth == int.MaxValue) Assert.That(record.ReusedUntil, Is.EqualTo(steps[^1].Name));
             foreach (int start in starts)
             {
                 using var scope = NewDisposeScope();
                 using var mode = inference_mode();
-                var brute = net.Features.call(dataset.Batch(start, 5));
+                var brute = net.Trunk(dataset.Batch(start, 5));
                 var reused = engine!.FeatureMap(start, 5);
                 Assert.That(reused.shape, Is.EqualTo(brute.shape));
                 double scale = brute.abs().max().item<float>();
@@ -72,20 +87,23 @@ public class ReuseTests
     }
 
     /// <summary>
-    /// Whole runs of the study's datasets at 224 (AlexNet, the cost model's depth): every cosine grid within 1e-5
-    /// absolute and every class probability within 1e-5 relative of --reuse off, the same fingerprint, run.json
-    /// recording what was used, and a run started with reuse resumes without it (and the result is the same).
+    /// Whole runs of the study's datasets at 224 (AlexNet and antialiased ResNet-18, `--reuse on`, the cost model's depth):
+    /// every cosine grid within 1e-5 absolute and every class probability within 1e-5 relative of --reuse off, the same
+    /// fingerprint, run.json recording what was used, and a run started with reuse resumes without it (and the result is
+    /// the same). ResNet-18 also taps layer3, so reuse must stop before it (the tap needs layer3's own call).
     /// </summary>
-    [TestCase("plane", 33, ReuseEngine.CropMethod)]
-    [TestCase("berry", 31, ReuseEngine.PatchMethod)]
-    public void RunsWithReuseEqualBruteForceAndResumeAcrossModes(string datasetName, int stride, string method)
+    [TestCase("alexnet", "plane", 33, ReuseEngine.CropMethod, "pool,fc7,class", "^features\\.")]
+    [TestCase("alexnet", "berry", 31, ReuseEngine.PatchMethod, "pool,fc7,class", "^features\\.")]
+    [TestCase("resnet18", "plane", 32, ReuseEngine.CropMethod, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
+    [TestCase("resnet18", "berry", 31, ReuseEngine.PatchMethod, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
+    public void RunsWithReuseEqualBruteForceAndResumeAcrossModes(string model, string datasetName, int stride, string method, string layers, string reusedUntil)
     {
         using var dir = TestPaths.NewTempDir();
         RunRequest Request(string mode, string outName) => new()
         {
-            Model = ModelRegistry.Find("alexnet", "antialiased"), Dataset = DatasetCatalog.Resolve(datasetName), DataDir = TestPaths.DataDir,
+            Model = ModelRegistry.Find(model, "antialiased"), Dataset = DatasetCatalog.Resolve(datasetName), DataDir = TestPaths.DataDir,
             Weights = WeightsSource.Deterministic(), Stride = stride, BatchSize = 4, OutRoot = Path.Combine(dir, outName), Reuse = mode,
-            Layers = ["pool", "fc7", "class"], Resume = true,
+            Layers = layers.Split(','), Resume = true,
         };
         var brute = ExperimentRunner.Run(Request(ReuseEngine.OffMode, "off"));
         var reused = ExperimentRunner.Run(Request(ReuseEngine.On, "auto"));
@@ -98,7 +116,7 @@ public class ReuseTests
         var autoJson = Output.RunLayout.ReadRunJson(reused.RunDirectory)!;
         Assert.That(autoJson["fingerprint"]!.GetValue<string>(), Is.EqualTo(offJson["fingerprint"]!.GetValue<string>()));
         Assert.That(autoJson["reuse"]!["method"]!.GetValue<string>(), Is.EqualTo(method));
-        Assert.That(autoJson["reuse"]!["reused_until"]!.GetValue<string>(), Does.StartWith("features."));
+        Assert.That(autoJson["reuse"]!["reused_until"]!.GetValue<string>(), Does.Match(reusedUntil));
         Assert.That(offJson["reuse"]!["fallback"]!.GetValue<string>(), Does.Contain("off"));
 
         foreach (var run in new[] { reused.RunDirectory, resumed.RunDirectory })
@@ -116,6 +134,30 @@ public class ReuseTests
                 Assert.That(worst, Is.LessThanOrEqualTo(1e-5), $"{Path.GetFileName(file)} in {run}");
                 Assert.That(expected.Cast<double>().Distinct().Count(), Is.GreaterThan(2), "the grid varies");
             }
+        }
+    }
+
+    /// <summary>
+    /// The cost model's choice for the study's networks at 224, stride 1 (README's table): prints depth and share skipped.
+    /// Explicit: a tool for the README, run with --filter "FullyQualifiedName~CostModelTable".
+    /// </summary>
+    [Test, Explicit("prints the README's cost-model table")]
+    public void CostModelTable()
+    {
+        foreach (var datasetName in new[] { "plane", "berry" })
+        {
+            var config = DatasetCatalog.Resolve(datasetName);
+            using var shifts = ShiftDataset.Open(config, TestPaths.DataDir, 1);
+            foreach (var model in new[] { "alexnet", "vgg16", "resnet50", "mobilenet_v2", "densenet121" })
+                foreach (var variant in new[] { "torchvision", "antialiased" })
+                {
+                    var entry = ModelRegistry.Find(model, variant);
+                    using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], 224, Precision.Fp32);
+                    using var engine = ReuseEngine.Create(ReuseEngine.On, network, shifts, out var record);
+                    TestContext.Out.WriteLine(FormattableString.Invariant(
+                        $"{datasetName} {model} {entry.VariantName}: until {record.ReusedUntil}, {record.SkippedShare * 100:F1}% skipped{(record.Fallback is null ? "" : $" ({record.Fallback})")}"));
+                    Assert.That(record.Method, Is.Not.Null, $"{model} {entry.VariantName} on {datasetName}: {record.Fallback}");
+                }
         }
     }
 

@@ -31,15 +31,16 @@ public sealed record ReuseRecord(string Mode, string? Method, string? ReusedUnti
 public sealed record ReuseLayerCost(string Module, bool Reused, double ComputedShare);
 
 /// <summary>
-/// Exact reuse of shared computation across positions (issue 14) for networks whose convolutional part is a
-/// chain of windowed steps (AlexNet, VGG: see <see cref="ReuseUnit.Chain"/>).
-/// crop ("crop-phase"): every crop of row y lies in the band of the source rows y..y+S. The band's maps, computed
+/// Exact reuse of shared computation across positions (issue 14). The network's trunk (IStagedNetwork) is a list of
+/// steps (<see cref="ReuseStep"/>: windowed modules, ResNet, MobileNetV2 and DenseNet blocks), each of which can compute
+/// any rectangle of its output from the input window that rectangle reads (<see cref="WindowGraph"/>).
+/// crop ("crop-phase"): every crop of row y lies in the band of the source rows y..y+S. The band's maps, computed whole
 /// once per column phase px = x mod (the deepest reused step's cumulative stride), equal the crop's maps (same rows,
-/// same top/bottom padding) except in the columns whose window reaches the crop's left or right padding: per crop
-/// only those two strips are computed, from the crop's own previous map.
+/// same top/bottom padding) except in the columns whose computation reaches the crop's left or right padding: per crop
+/// only those two strips are computed, from the crop's own previous map (its strips and the band's window between).
 /// patch ("patch-canvas"): the maps of the blank canvas are computed once; per position only the rectangle whose
-/// window reads the patch (through reflection too) is computed.
-/// Steps after the chosen depth run as brute force on the assembled map; the depth minimises the cost model.
+/// computation reads the patch (through reflection too) is computed and pasted into the canvas's map.
+/// Steps after the chosen depth run whole; the depth minimises the cost model.
 /// </summary>
 public sealed class ReuseEngine : IDisposable
 {
@@ -57,34 +58,30 @@ public sealed class ReuseEngine : IDisposable
     /// <summary>Cost model: the band maps a crop batch may hold (two rows of every phase) must fit in this.</summary>
     public const long BandBudgetBytes = 1536L << 20;
 
-    readonly PooledClassifierNet net;
-    readonly List<ReuseUnit> units;              // the reused steps only
-    readonly List<nn.Module<Tensor, Tensor>> rest; // brute force after them
+    readonly IStagedNetwork net;
+    readonly List<ReuseStep> steps;                  // the reused steps only
+    readonly IReadOnlyList<Func<Tensor, Tensor>> rest; // whole modules after them, to the end of the trunk
     readonly ShiftDataset dataset;
     readonly bool crop;
-    readonly int[] strides;                      // cumulative stride after each reused step
-    readonly (int Lo, int Hi)[] inside;          // crop: columns equal to the band's, per step
+    readonly StepGeometry[] geometry;
     readonly Dictionary<(int Y, int Px), List<Tensor>> bands = [];
-    readonly List<Tensor>? blank;                // patch: the blank canvas's maps
-    readonly (int Rows, int Cols)[] windows;     // patch: one window shape per step for every position (fixed shapes run faster)
+    readonly List<Tensor>? blank;                    // patch: the blank canvas's maps
 
     public ReuseRecord Record { get; }
 
-    ReuseEngine(PooledClassifierNet net, List<ReuseUnit> units, List<nn.Module<Tensor, Tensor>> rest, ShiftDataset dataset, ReuseRecord record, (int, int)[] windows)
+    /// <summary>
+    /// A step's maps on the dataset's images: input and output sizes, cumulative column stride; crop: the plans of its left
+    /// and right strips (Right null and Left the whole map when the strips would meet; both null when nothing differs
+    /// from the band); patch: the one window shape used for every position (the longest touched; fixed shapes batch).
+    /// </summary>
+    sealed record StepGeometry(int InH, int InW, long InC, int OutH, int OutW, long OutC, int Stride, int Strip,
+        WindowPlan? Left, WindowPlan? Right, (int Rows, int Cols) Window);
+
+    ReuseEngine(IStagedNetwork net, List<ReuseStep> steps, ShiftDataset dataset, ReuseRecord record, StepGeometry[] geometry)
     {
-        this.net = net; this.units = units; this.rest = rest; this.dataset = dataset; Record = record; this.windows = windows;
+        this.net = net; this.steps = steps; this.dataset = dataset; Record = record; this.geometry = geometry;
+        rest = steps[^1].After;
         crop = dataset.Config.Kind == DatasetConfig.CropKind;
-        strides = new int[units.Count];
-        inside = new (int, int)[units.Count];
-        int stride = 1, size = dataset.ImageSize, lo = 0, hi = size;
-        for (int l = 0; l < units.Count; l++)
-        {
-            stride *= units[l].Stride;
-            strides[l] = stride;
-            (lo, hi) = units[l].Inside(lo, hi, size);
-            inside[l] = (lo, hi);
-            size = units[l].OutSize(size);
-        }
         if (!crop)
         {
             using var _ = inference_mode();
@@ -92,7 +89,7 @@ public sealed class ReuseEngine : IDisposable
         }
     }
 
-    /// <summary>Refuses a --reuse value other than auto or off.</summary>
+    /// <summary>Refuses a --reuse value other than auto, on or off.</summary>
     public static void CheckMode(string mode)
     {
         if (!Modes.Contains(mode))
@@ -113,15 +110,21 @@ public sealed class ReuseEngine : IDisposable
         string kind = dataset.Config.Kind;
         if (kind != DatasetConfig.CropKind && kind != DatasetConfig.PatchKind)
         { record = ReuseRecord.Off(mode, $"dataset kind {kind} is not covered (crop and patch are)"); return null; }
-        if (torchNet.Module is not PooledClassifierNet net)
-        { record = ReuseRecord.Off(mode, $"{torchNet.Module.GetType().Name} blocks are not covered yet (AlexNet and VGG are)"); return null; }
-        var (chain, _) = ReuseUnit.Chain(net.Features, "features");
-        // A layer tapped inside `features` must come out of a real module call: reuse stops before that module.
-        int firstTapped = torchNet.Taps.Select(t => t.Module == "features" ? 0
-            : t.Module.StartsWith("features.") && int.TryParse(t.Module.Split('.')[1], out int j) ? j : int.MaxValue).DefaultIfEmpty(int.MaxValue).Min();
-        chain = chain.TakeWhile(u => u.FirstModule + u.ModuleCount <= firstTapped).ToList();
-        if (chain.Count == 0) { record = ReuseRecord.Off(mode, "a layer is tapped at the start of features (module layers are computed whole)"); return null; }
-        var plan = CostModel(chain, dataset);
+        if (torchNet.Module is not IStagedNetwork net)
+        { record = ReuseRecord.Off(mode, $"{torchNet.Module.GetType().Name} is not covered (the zoo's families are)"); return null; }
+        // Reuse stops before a step that cannot be windowed or that holds a tapped module (taps need the real module's call).
+        var chain = new List<ReuseStep>();
+        string? stop = null;
+        foreach (var step in ReuseStep.Of(net))
+        {
+            if (torchNet.Taps.FirstOrDefault(t => step.Covers(t.Module)) is { } tap) { stop = $"layer {tap.Name} reads {tap.Module}, which runs whole"; break; }
+            if (step.Graph is null || WindowGraph.Stride(step.Graph, 0) is null || WindowGraph.Stride(step.Graph, 1) is null)
+            { stop = $"{step.Name} cannot be computed on windows"; break; }
+            chain.Add(step);
+        }
+        if (chain.Count == 0) { record = ReuseRecord.Off(mode, $"nothing to reuse: {stop}"); return null; }
+        var geometry = Geometry(chain, dataset);
+        var plan = CostModel(chain, geometry, dataset);
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count) };
         if (plan.Depth == 0)
@@ -138,81 +141,110 @@ public sealed class ReuseEngine : IDisposable
             return null;
         }
         var reused = chain.Take(plan.Depth).ToList();
-        int firstRest = reused[^1].FirstModule + reused[^1].ModuleCount;
-        var rest = net.Features.children().Skip(firstRest).Cast<nn.Module<Tensor, Tensor>>().ToList();
         record = new ReuseRecord(mode, kind == DatasetConfig.CropKind ? CropMethod : PatchMethod, reused[^1].Name, null,
             plan.Brute, plan.Reuse, layers);
-        return new ReuseEngine(net, reused, rest, dataset, record, plan.Windows);
+        return new ReuseEngine(net, reused, dataset, record, geometry[..plan.Depth]);
     }
 
-    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers, (int Rows, int Cols)[] Windows);
-
-    /// <summary>
-    /// Cost model: a window of a map costs as if it were wider by the step's halo in output units, (Kernel-1)/Stride,
-    /// since a thin strip runs far below the convolution's speed on a whole map (measured: strips of 1 to 5
-    /// columns of 13-wide AlexNet maps took as long as the whole layer).
-    /// </summary>
-    static double Halo(ReuseUnit u) => (u.Kernel - 1.0) / u.Stride + 1;
-
-    /// <summary>
-    /// Multiply-adds per image of the chain's steps, brute force against reuse to each depth: computed strips or
-    /// rectangles, plus for crops the band maps shared by a row of crops, plus copying (<see cref="CopyMacs"/>).
-    /// Steps after the chain count the same either way and are left out. Depth = argmin.
-    /// </summary>
-    static Plan CostModel(List<ReuseUnit> chain, ShiftDataset dataset)
+    /// <summary>Every step's geometry on the dataset's images (see <see cref="StepGeometry"/>).</summary>
+    static StepGeometry[] Geometry(List<ReuseStep> chain, ShiftDataset dataset)
     {
         bool crop = dataset.Config.Kind == DatasetConfig.CropKind;
-        int size = dataset.ImageSize, band = crop ? dataset.Config.Resize!.Value : size;
+        int h = dataset.ImageSize, w = h, stride = 1;
+        long c = 3;
+        var inside = new Interval(0, w);
+        // Patch: the longest touched span per step and axis over every offset (it depends on the offset modulo the strides).
         var (ph, pw) = dataset.PatchSize ?? (0, 0);
-        int lo = 0, hi = size, bandSize = band, stride = 1;
-        // Patch: the longest touched interval per step and axis over every offset (it depends on the offset modulo the strides).
-        var longest = new[] { ph, pw }.Select(extent =>
+        var longest = new int[2][];
+        for (int axis = 0; axis < 2; axis++)
         {
-            var most = new int[chain.Count];
+            longest[axis] = new int[chain.Count];
             foreach (int offset in crop ? [] : dataset.Offsets)
             {
-                (int Lo, int Hi) touched = (offset, offset + extent);
-                int n = size;
+                var touched = new Interval(offset, offset + (axis == 0 ? ph : pw));
+                int n = h;
                 for (int l = 0; l < chain.Count; l++)
                 {
-                    touched = chain[l].Touched(touched.Lo, touched.Hi, n);
-                    n = chain[l].OutSize(n);
-                    most[l] = Math.Max(most[l], touched.Hi - touched.Lo);
+                    touched = WindowGraph.Touched(chain[l].Graph!, axis, touched, n);
+                    n = WindowGraph.Size(chain[l].Graph!, axis, n);
+                    longest[axis][l] = Math.Max(longest[axis][l], touched.Length);
                 }
             }
-            return most;
-        }).ToArray();
+        }
+        var result = new StepGeometry[chain.Count];
+        for (int l = 0; l < chain.Count; l++)
+        {
+            var g = chain[l].Graph!;
+            int oh = WindowGraph.Size(g, 0, h), ow = WindowGraph.Size(g, 1, w);
+            long oc = WindowGraph.Channels(g, c);
+            stride *= WindowGraph.Stride(g, 1)!.Value;
+            int strip = 0;
+            WindowPlan? left = null, right = null;
+            if (crop)
+            {
+                inside = WindowGraph.Inside(g, 1, inside, w);
+                strip = inside.IsEmpty ? ow : Math.Max(inside.Lo, ow - inside.Hi);
+                if (2 * strip >= ow) strip = ow; // the strips would meet: the whole map, once
+                if (strip > 0) left = WindowGraph.Plan(g, new(0, oh), new(0, strip), h, w, c);
+                if (strip > 0 && strip < ow) right = WindowGraph.Plan(g, new(0, oh), new(ow - strip, ow), h, w, c);
+            }
+            result[l] = new StepGeometry(h, w, c, oh, ow, oc, stride, strip, left, right, (longest[0][l], longest[1][l]));
+            (h, w, c) = (oh, ow, oc);
+        }
+        return result;
+    }
+
+    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers);
+
+    /// <summary>
+    /// Multiply-adds per image of the chain's steps, brute force against reuse to each depth: every windowed module of a
+    /// step over what reuse computes of it (strips or rectangle, each widened by the module's halo, <see cref="Axis.Halo"/>,
+    /// since a thin window runs far below a whole map's speed: strips of 1 to 5 columns of 13-wide AlexNet maps took as
+    /// long as the whole layer), plus for crops the band maps shared by a row of crops, plus copying (<see cref="CopyMacs"/>).
+    /// Steps after the chain count the same either way and are left out. Depth = argmin.
+    /// </summary>
+    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset)
+    {
+        bool crop = dataset.Config.Kind == DatasetConfig.CropKind;
+        int bandWidth = crop ? dataset.Config.Resize!.Value : dataset.ImageSize;
         var brute = new double[chain.Count];
         var reuse = new double[chain.Count];
         var bandBytes = new double[chain.Count];
-        var windows = new (int Rows, int Cols)[chain.Count];
+        static double Macs(IEnumerable<(WindowOp Op, Interval Rows, Interval Cols, int H, int W, long C)> ops, Func<WindowOp, int, int, Interval, Interval, double> area) =>
+            ops.Sum(o => o.Op.MacsPerOutput * o.C * area(o.Op, o.H, o.W, o.Rows, o.Cols));
         for (int l = 0; l < chain.Count; l++)
         {
-            var u = chain[l];
-            int outSize = u.OutSize(size);
-            double perPixel = u.OutChannels * u.MacsPerOutput, pixels = (double)outSize * outSize;
-            brute[l] = pixels * perPixel;
-            double copy = pixels * u.OutChannels * CopyMacs;
-            stride *= u.Stride;
+            var graph = chain[l].Graph!;
+            var g = geometry[l];
+            var whole = WindowGraph.Plan(graph, new(0, g.OutH), new(0, g.OutW), g.InH, g.InW, g.InC).Ops;
+            brute[l] = Macs(whole, (_, h, w, _, _) => (double)h * w);
+            double copy = (double)g.OutH * g.OutW * g.OutC * CopyMacs;
             if (crop)
             {
-                (lo, hi) = u.Inside(lo, hi, size);
-                bandSize = u.OutSize(bandSize);
+                int bandOut = WindowGraph.Size(graph, 1, bandWidth);
+                var band = WindowGraph.Plan(graph, new(0, g.OutH), new(0, bandOut), g.InH, bandWidth, g.InC).Ops;
+                bandWidth = bandOut;
                 // Bands per crop: each row of crops needs one band per column phase among the offsets.
-                double phases = dataset.Offsets.Select(x => x % stride).Distinct().Count();
-                double bandsPerCrop = phases / dataset.Cols;
-                // Both strips are one call as wide as the wider; a thin strip costs its halo too (Halo).
-                int strip = Math.Max(lo, outSize - hi);
-                reuse[l] = strip == 0 ? copy + bandsPerCrop * outSize * bandSize * perPixel
-                    : outSize * 2 * Math.Min(outSize / 2.0, strip + Halo(u)) * perPixel + bandsPerCrop * outSize * bandSize * perPixel + copy;
-                bandBytes[l] = 4.0 * u.OutChannels * outSize * bandSize * 2 * phases;
+                double phases = dataset.Offsets.Select(x => x % g.Stride).Distinct().Count();
+                double bands = phases / dataset.Cols * Macs(band, (_, h, w, _, _) => (double)h * w);
+                // Each strip is at most half the map wide (wider strips meet and the map is computed once).
+                double StripMacs(WindowPlan p) => Macs(p.Ops, (op, h, w, _, cols) => h * Math.Min(w / 2.0, cols.Length + op.Cols.Halo));
+                double strips = g.Left is null ? 0 : g.Right is null ? brute[l] : StripMacs(g.Left) + StripMacs(g.Right);
+                reuse[l] = strips + bands + copy;
+                bandBytes[l] = 4.0 * g.OutC * g.OutH * bandOut * 2 * phases;
             }
             else
             {
-                windows[l] = (longest[0][l], longest[1][l]);
-                reuse[l] = Math.Min(outSize, windows[l].Rows + Halo(u)) * Math.Min(outSize, windows[l].Cols + Halo(u)) * perPixel + 2 * copy;
+                var (dr, dc) = g.Window;
+                double rect = 0;
+                if (dr > 0 && dc > 0)
+                {
+                    int r0 = (g.OutH - dr) / 2, c0 = (g.OutW - dc) / 2; // a window away from the edges
+                    var ops = WindowGraph.Plan(graph, new(r0, r0 + dr), new(c0, c0 + dc), g.InH, g.InW, g.InC).Ops;
+                    rect = Macs(ops, (op, h, w, rows, cols) => Math.Min(h, rows.Length + op.Rows.Halo) * Math.Min(w, cols.Length + op.Cols.Halo));
+                }
+                reuse[l] = rect + 2 * copy;
             }
-            size = outSize;
         }
         int best = 0;
         double bestCost = brute.Sum(), cost = bestCost, bytes = 0;
@@ -223,18 +255,18 @@ public sealed class ReuseEngine : IDisposable
             if (bytes > BandBudgetBytes) break;
             if (cost < bestCost - 1e-9) { bestCost = cost; best = depth; }
         }
-        var layers = chain.Select((u, l) => new ReuseLayerCost(u.Name, l < best, l < best ? reuse[l] / brute[l] : 1)).ToList();
-        return new Plan(best, brute.Sum(), bestCost, layers, windows);
+        var layers = chain.Select((s, l) => new ReuseLayerCost(s.Name, l < best, l < best && brute[l] > 0 ? reuse[l] / brute[l] : 1)).ToList();
+        return new Plan(best, brute.Sum(), bestCost, layers);
     }
 
-    /// <summary>Every reused step's map of one image [1,3,H,W], each computed whole from the one before.</summary>
+    /// <summary>Every reused step's map of one image [1,3,H,W], each computed whole (by the real modules) from the one before.</summary>
     List<Tensor> Maps(Tensor image)
     {
         var maps = new List<Tensor>();
         var x = image;
-        foreach (var u in units)
+        foreach (var step in steps)
         {
-            x = u.ApplyFull(x);
+            x = step.Whole(x);
             x.DetachFromDisposeScope();
             maps.Add(x);
         }
@@ -249,19 +281,19 @@ public sealed class ReuseEngine : IDisposable
         return net.Head(FeatureMap(start, count)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The output of `features` for positions [start, start+count): reused steps, then the rest whole.</summary>
+    /// <summary>The trunk's output (the map before global pooling) for positions [start, start+count): reused steps, then the rest whole.</summary>
     internal Tensor FeatureMap(int start, int count)
     {
         using var scope = NewDisposeScope();
         var x = crop ? CropPrefix(start, count) : PatchPrefix(start, count);
-        foreach (var module in rest) x = module.call(x);
+        foreach (var module in rest) x = module(x);
         return x.MoveToOuterDisposeScope();
     }
 
     Tensor CropPrefix(int start, int count)
     {
         var source = dataset.NormalisedCropSource!;
-        int size = dataset.ImageSize, deepest = strides[^1];
+        int size = dataset.ImageSize, deepest = geometry[^1].Stride;
         var positions = Enumerable.Range(start, count).Select(dataset.PositionAt).ToList();
         var needed = positions.Select(p => (p.Y, p.X % deepest)).ToHashSet();
         foreach (var key in bands.Keys.Where(k => !needed.Contains(k)).ToList())
@@ -276,86 +308,86 @@ public sealed class ReuseEngine : IDisposable
         // Only each crop's edge columns are kept between steps (what the next step's strips read); the middle of
         // every map is the band's, so the whole map is put together once, after the last reused step.
         var crops = stack(positions.Select(p => source[.., p.Y..(p.Y + size), p.X..(p.X + size)]).ToArray());
-        Tensor left = crops, right = crops;
-        int width = size;
-        for (int l = 0; l < units.Count; l++)
+        Tensor? left = crops, right = crops; // columns [0, left's width) and [width - right's width, width) of the previous map
+        for (int l = 0; ; l++)
         {
-            var u = units[l];
-            int h = u.OutSize((int)left.shape[2]), w = u.OutSize(width);
-            var (lo, hi) = inside[l];
-            int strip = Math.Max(lo, w - hi);
-            Tensor? both = strip == 0 ? null // both strips in one call, each as wide as the wider (extra columns are exact too)
-                : u.Core(cat([u.Window(left, 0, h, 0, strip, 0, width), u.Window(right, 0, h, w - strip, w, width - (int)right.shape[3], width)], 0));
+            var g = geometry[l];
+            int w = g.OutW, strip = g.Strip;
+            Tensor Input(WindowPlan p, Tensor held, int heldFrom) =>
+                held[.., .., p.InRows.Lo..p.InRows.Hi, (p.InCols.Lo - heldFrom)..(p.InCols.Hi - heldFrom)];
+            var leftStrip = g.Left is { } lp ? lp.Run(Input(lp, left!, 0)) : null;
+            var rightStrip = g.Right is { } rp ? rp.Run(Input(rp, right!, g.InW - (int)right!.shape[3])) : null;
 
             // Columns [c0, c1) of every crop's map: left strip, then the band's window, then the right strip.
             Tensor Columns(int c0, int c1)
             {
                 var pieces = new List<Tensor>();
-                int leftEnd = Math.Min(c1, strip), rightStart = Math.Max(Math.Max(c0, strip), w - strip);
-                if (c0 < leftEnd) pieces.Add(both![..count, .., .., c0..leftEnd]);
+                int leftEnd = Math.Min(c1, strip), rightStart = Math.Max(Math.Max(c0, strip), w - (rightStrip is null ? 0 : strip));
+                if (c0 < leftEnd) pieces.Add(leftStrip![.., .., .., c0..leftEnd]);
                 int b0 = Math.Max(c0, leftEnd), b1 = Math.Min(c1, rightStart);
                 if (b0 < b1)
                     pieces.Add(stack(positions.Select(p =>
                     {
-                        int shift = (p.X - p.X % deepest) / strides[l];
+                        int shift = (p.X - p.X % deepest) / g.Stride;
                         return bands[(p.Y, p.X % deepest)][l][0, .., .., (shift + b0)..(shift + b1)];
                     }).ToArray()));
-                if (rightStart < c1) pieces.Add(both![count.., .., .., (rightStart - (w - strip))..(c1 - (w - strip))]);
+                if (rightStart < c1) pieces.Add(rightStrip![.., .., .., (rightStart - (w - strip))..(c1 - (w - strip))]);
                 return pieces.Count == 1 ? pieces[0] : cat(pieces, 3);
             }
 
-            if (l == units.Count - 1) { left = right = Columns(0, w); width = w; break; }
-            var next = units[l + 1];
-            var (nlo, nhi) = inside[l + 1];
-            var (eLeft, eRight) = next.EdgesRead(Math.Max(nlo, next.OutSize(w) - nhi), w);
-            if (eLeft + eRight >= w || eLeft == 0 || eRight == 0) left = right = Columns(0, w);
+            if (l == steps.Count - 1) return Columns(0, w);
+            var next = geometry[l + 1];
+            int eLeft = next.Left?.InCols.Hi ?? 0, eRight = next.Right is { } nr ? w - nr.InCols.Lo : 0;
+            if (next.Left is null) left = right = null;                  // the next step is all band
+            else if (next.Right is null || eLeft + eRight >= w) left = right = Columns(0, w);
             else { left = Columns(0, eLeft); right = Columns(w - eRight, w); }
-            width = w;
         }
-        return left;
     }
 
     Tensor PatchPrefix(int start, int count)
     {
         var x = dataset.Batch(start, count);
         var (ph, pw) = dataset.PatchSize!.Value;
-        var rows = new (int Lo, int Hi)[count];
-        var cols = new (int Lo, int Hi)[count];
+        var rows = new Interval[count];
+        var cols = new Interval[count];
         for (int i = 0; i < count; i++)
         {
             var (py, px) = dataset.PositionAt(start + i);
-            rows[i] = (py, py + ph);
-            cols[i] = (px, px + pw);
+            rows[i] = new(py, py + ph);
+            cols[i] = new(px, px + pw);
         }
-        for (int l = 0; l < units.Count; l++)
+        for (int l = 0; l < steps.Count; l++)
         {
-            var u = units[l];
-            int size = (int)x.shape[2], outSize = u.OutSize(size);
+            var graph = steps[l].Graph!;
+            var g = geometry[l];
             for (int i = 0; i < count; i++)
             {
-                rows[i] = u.Touched(rows[i].Lo, rows[i].Hi, size);
-                cols[i] = u.Touched(cols[i].Lo, cols[i].Hi, size);
+                rows[i] = WindowGraph.Touched(graph, 0, rows[i], g.InH);
+                cols[i] = WindowGraph.Touched(graph, 1, cols[i], g.InW);
             }
-                var y = blank![l].expand(count, -1, -1, -1).contiguous();
+            var y = blank![l].expand(count, -1, -1, -1).contiguous();
             // One shape for every position (the longest over all offsets), moved inside the map: extra outputs are exact too.
-            int dr = windows[l].Rows, dc = windows[l].Cols;
-            if (rows.Any(r => r.Hi - r.Lo > dr) || cols.Any(c => c.Hi - c.Lo > dc))
-                throw new InvalidOperationException($"reuse: a patch touches more of {u.Name} than the cost model found");
-            if (dr > 0 && dc > 0)
+            var (dr, dc) = g.Window;
+            if (rows.Any(r => r.Length > dr) || cols.Any(c => c.Length > dc))
+                throw new InvalidOperationException($"reuse: a patch touches more of {steps[l].Name} than the cost model found");
+            // Windows cut and padded alike (same plan key: away from the edges, or at the same edge) run as one batch.
+            var groups = new Dictionary<string, List<(int I, WindowPlan Plan)>>();
+            for (int i = 0; i < count; i++)
             {
-                var origin = new (int R, int C)[count];
-                var windows = new Tensor[count];
-                for (int i = 0; i < count; i++)
+                if (rows[i].IsEmpty || cols[i].IsEmpty) continue;
+                int r0 = Math.Min(rows[i].Lo, g.OutH - dr), c0 = Math.Min(cols[i].Lo, g.OutW - dc);
+                var plan = WindowGraph.Plan(graph, new(r0, r0 + dr), new(c0, c0 + dc), g.InH, g.InW, g.InC);
+                if (!groups.TryGetValue(plan.Key, out var members)) groups[plan.Key] = members = [];
+                members.Add((i, plan));
+            }
+            foreach (var members in groups.Values)
+            {
+                var computed = members[0].Plan.Run(cat(members.Select(m =>
+                    x[m.I..(m.I + 1), .., m.Plan.InRows.Lo..m.Plan.InRows.Hi, m.Plan.InCols.Lo..m.Plan.InCols.Hi]).ToArray(), 0));
+                for (int k = 0; k < members.Count; k++)
                 {
-                    origin[i] = (Math.Min(rows[i].Lo, outSize - dr), Math.Min(cols[i].Lo, outSize - dc));
-                    windows[i] = u.Window(x[i..(i + 1)], origin[i].R, origin[i].R + dr, origin[i].C, origin[i].C + dc);
-                }
-                var computed = u.Core(cat(windows, 0));
-                for (int i = 0; i < count; i++)
-                {
-                    if (rows[i].Hi <= rows[i].Lo || cols[i].Hi <= cols[i].Lo) continue;
-                    var (r, c) = origin[i];
-                    y[i, .., r..(r + dr), c..(c + dc)].copy_(computed[i]);
+                    var (i, plan) = members[k];
+                    y[i, .., plan.Rows.Lo..plan.Rows.Hi, plan.Cols.Lo..plan.Cols.Hi].copy_(computed[k]);
                 }
             }
             x = y;
