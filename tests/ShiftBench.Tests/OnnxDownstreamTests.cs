@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using ShiftBench.Analysis;
+using ShiftBench.Output;
 
 namespace ShiftBench.Tests;
 
@@ -44,6 +46,30 @@ public class OnnxDownstreamTests
         (code, _, stderr) = TestCli.Run("report", outDir);
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(File.ReadAllText(Path.Combine(outDir, "index.html")), Does.Contain("tiny"));
+    }
+
+    [Test]
+    public void MapLayerOfAnOnnxGraphRecordsItsShapeAndFeedsEquivariance()
+    {
+        // tiny.onnx's `map` output is [N,16,H/8,W/8]: on 64-pixel crops an 8x8 map, one cell per 8 pixels.
+        using var dir = TestPaths.NewTempDir();
+        string outDir = Path.Combine(dir, "out");
+        string dataset = ModuleLayerTests.TinyDataset(dir, stride: 4);
+        var (code, stdout, stderr) = TestCli.Run("run", "--model", Tiny, "--dataset", dataset, "--layers", "map@map", "--anchors", "c", "--input-size", "64",
+            "--data-dir", TestPaths.DataDir, "--out", outDir);
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        string run = Path.Combine(outDir, "tiny", "tiny", "onnx");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run, RunLayout.RunJson)))!;
+        Assert.That(json["onnx"]!["layers"]!["map@map"]!["shape"]!.AsArray().Select(d => d!.GetValue<int>()), Is.EqualTo(new[] { 16, 8, 8 }));
+        var (grid, offsets) = GridCsv.Read(Path.Combine(run, "equiv-map@map-c.csv"));
+        Assert.That(offsets, Is.EqualTo(new[] { 0, 4, 8, 12, 16 }));
+        int cell = Equivariance.CellStride(64, 8);
+        Assert.That(cell, Is.EqualTo(8));
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 5; c++)
+                Assert.That(double.IsNaN(grid[r, c]), Is.EqualTo((offsets[r] - 8) % cell != 0 || (offsets[c] - 8) % cell != 0), $"({r},{c})");
+        Assert.That(grid[2, 2], Is.EqualTo(0).Within(1e-6), "the anchor against itself");
+        Assert.That(grid[0, 0], Is.GreaterThan(0), "a real network is not exactly equivariant at the crop's border");
     }
 
     [Test]

@@ -79,7 +79,7 @@ public static class BenchCommand
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
             if (reuseMode != Runs.Reuse.ReuseEngine.OffMode)
                 PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(RunCommand.Stride),
-                    perBatch, count, computeDevice, p, reuseMode, parse.GetValue(rounds)), cancel)), results[0].GflopPerImage);
+                    perBatch, count, computeDevice, p, reuseMode, parse.GetValue(rounds), parse.GetValue(layers)), cancel)), results[0].GflopPerImage);
             return 0;
         }));
         return command;
@@ -110,7 +110,7 @@ public static class BenchCommand
 
     static string Num(double? value) => value is { } v ? v.ToString("0.00e+00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
-    /// <summary>Brute force against exact reuse on the dataset (end to end, class layer only) and the multiply-adds skipped.</summary>
+    /// <summary>Brute force against exact reuse on the dataset (end to end, the same layers as the table above) and the multiply-adds skipped.</summary>
     static void PrintReuse(Runs.Reuse.ReuseBenchResult b, double gflopPerImage)
     {
         var rec = b.Record;

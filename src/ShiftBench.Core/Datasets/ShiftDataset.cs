@@ -11,10 +11,6 @@ namespace ShiftBench.Datasets;
 /// </summary>
 public sealed class ShiftDataset : IDisposable
 {
-    /// <summary>The torchvision ImageNet normalisation every zoo network expects (also `consistency`'s).</summary>
-    public static readonly double[] ImageNetMean = [0.485, 0.456, 0.406];
-    public static readonly double[] ImageNetStd = [0.229, 0.224, 0.225];
-
     readonly Device device;
     // kind patch: canvas [3,S,S], patch colour [3,h,w] and alpha/255 [1,h,w], all float64 for the study's arithmetic.
     readonly Tensor? canvas, patchRgb, patchAlpha;
@@ -46,7 +42,7 @@ public sealed class ShiftDataset : IDisposable
     {
         int step = stride ?? config.Stride;
         if (step < 1) throw new ShiftBenchException($"--stride {step} is invalid: use 1 or more");
-        return new ShiftDataset(config, dataDir, step, device ?? CPU, mean ?? ImageNetMean, std ?? ImageNetStd);
+        return new ShiftDataset(config, dataDir, step, device ?? CPU, mean ?? ImageNet.Mean, std ?? ImageNet.Std);
     }
 
     ShiftDataset(DatasetConfig config, string dataDir, int stride, Device device, IReadOnlyList<double> meanValues, IReadOnlyList<double> stdValues)

@@ -118,8 +118,8 @@ public static class ConsistencyRunner
         if (next == 0 && Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
 
-        var mean = r.Onnx?.Mean ?? ShiftDataset.ImageNetMean;
-        var std = r.Onnx?.Std ?? ShiftDataset.ImageNetStd;
+        var mean = r.Onnx?.Mean ?? ImageNet.Mean;
+        var std = r.Onnx?.Std ?? ImageNet.Std;
         using var meanT = tensor(mean.ToArray(), ScalarType.Float32).view(3, 1, 1).to(r.Device);
         using var stdT = tensor(std.ToArray(), ScalarType.Float32).view(3, 1, 1).to(r.Device);
         int cachedIndex = -1;

@@ -51,8 +51,6 @@ public sealed class OnnxModel
     public const string Extension = ".onnx";
     /// <summary>Images per forward pass unless --batch-size or a fixed batch dimension says otherwise.</summary>
     public const int DefaultBatchSize = 16;
-    static readonly double[] ImageNetMean = [0.485, 0.456, 0.406];
-    static readonly double[] ImageNetStd = [0.229, 0.224, 0.225];
 
     readonly ModelProto proto;
     readonly Dictionary<string, OnnxTensorInfo> tensors;
@@ -114,8 +112,8 @@ public sealed class OnnxModel
         Size = options.Size ?? sidecar?.Size ?? fixedH ?? fixedW ?? 224;
         if ((fixedH ?? Size) != Size)
             throw new ShiftBenchException($"{path}: input '{Input.Name}' is {Input.ShapeText} but the input size is {Size} (--input-size or {path}.yaml); use {fixedH}");
-        Mean = Triple(options.Mean ?? sidecar?.Mean?.ToArray() ?? ImageNetMean, "mean", path);
-        Std = Triple(options.Std ?? sidecar?.Std?.ToArray() ?? ImageNetStd, "std", path);
+        Mean = Triple(options.Mean ?? sidecar?.Mean?.ToArray() ?? ImageNet.Mean, "mean", path);
+        Std = Triple(options.Std ?? sidecar?.Std?.ToArray() ?? ImageNet.Std, "std", path);
         if (Std.Any(s => s <= 0)) throw new ShiftBenchException($"std {string.Join(",", Std)} (--std or {path}.yaml): every value must be positive");
         string channels = (options.Channels ?? sidecar?.Channels ?? "rgb").ToLowerInvariant();
         Bgr = channels switch

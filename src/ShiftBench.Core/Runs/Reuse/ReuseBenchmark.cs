@@ -21,8 +21,8 @@ public sealed record ReuseBenchResult(string Model, string Variant, string Datas
 }
 
 /// <summary>
-/// `bench`'s reuse measurement: the same end-to-end `run` (first <c>images</c> positions, synthetic weights, class
-/// layer) with --reuse off and with the given mode (auto or on), alternating for a few rounds so that a change in the
+/// `bench`'s reuse measurement: the same end-to-end `run` (first <c>images</c> positions, synthetic weights, the
+/// layers `run` would write, every named layer by default) with --reuse off and with the given mode (auto or on), alternating for a few rounds so that a change in the
 /// machine's load or clock falls on both, and the cost model's share of multiply-adds skipped.
 /// </summary>
 public static class ReuseBenchmark
@@ -30,7 +30,7 @@ public static class ReuseBenchmark
     public const int DefaultRounds = 3;
 
     public static ReuseBenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int? stride, int batchSize, int images, Device device,
-        IProgress<ProgressUpdate>? progress = null, string mode = ReuseEngine.Auto, int rounds = DefaultRounds)
+        IProgress<ProgressUpdate>? progress = null, string mode = ReuseEngine.Auto, int rounds = DefaultRounds, IReadOnlyList<string>? layers = null)
     {
         if (rounds < 1) throw new ShiftBenchException($"--rounds {rounds} is invalid: use 1 or more");
         string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
@@ -39,7 +39,7 @@ public static class ReuseBenchmark
             int folder = 0;
             RunResult Measure(string reuse) => ExperimentRunner.Run(new RunRequest
             {
-                Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(), Layers = [ModelEntry.ClassLayer],
+                Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(), Layers = layers ?? [],
                 Stride = stride, BatchSize = batchSize, OutRoot = Path.Combine(outRoot, $"{reuse}-{folder++}"), Device = device, MaxPositions = images, Reuse = reuse,
             }, progress);
             var brute = new List<double>();
