@@ -177,6 +177,47 @@ public class ConsistencyTests
     }
 
     [Test]
+    public void Bf16RunsInItsOwnFolderAndAgreesWithFp32()
+    {
+        string fp32Out = Path.Combine(scratch, "out"), bf16Out = Path.Combine(scratch, "out-bf16");
+        string fp32 = ZooRun();
+        string[] common = ["consistency", "--model", "alexnet", "--variant", "torchvision", "--weights", "deterministic", "--images", images,
+            "--labels", labels, "--pairs-per-image", Pairs.ToString(), "--seed", "7", "--batch-size", "5", "--precision", "bf16"];
+        // An output folder holds one precision: bf16 beside the fp32 results is refused before anything is written.
+        var (code, stdout, stderr) = TestCli.Run([.. common, "--out", fp32Out]);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), stderr);
+        Assert.That(stderr, Does.Contain("holds fp32 results").And.Contain("--out " + fp32Out + "-bf16"));
+        Assert.That(Directory.Exists(RunLayout.ConsistencyDirectory(fp32Out, "alexnet", "torchvision", images) + "-bf16"), Is.False);
+
+        (code, stdout, stderr) = TestCli.Run([.. common, "--out", bf16Out]);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        string bf16 = RunLayout.ConsistencyDirectory(bf16Out, "alexnet", "torchvision", images);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(bf16, RunLayout.SummaryJson)))!;
+        Assert.That(summary[RunLayout.PrecisionField]!.GetValue<string>(), Is.EqualTo("bf16"));
+        Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(fp32, RunLayout.SummaryJson)))![RunLayout.PrecisionField]!.GetValue<string>(), Is.EqualTo("fp32"));
+        Assert.That(summary["fingerprint"]!.GetValue<string>(), Is.Not.EqualTo(JsonNode.Parse(File.ReadAllText(Path.Combine(fp32, RunLayout.SummaryJson)))!["fingerprint"]!.GetValue<string>()));
+        // Same pairs; bf16 keeps 8 significant bits, so nearly every crop keeps its top-1 class.
+        var a = Rows(Path.Combine(fp32, RunLayout.PairsCsv));
+        var b = Rows(Path.Combine(bf16, RunLayout.PairsCsv));
+        Assert.That(b.Select(r => r[..5]), Is.EqualTo(a.Select(r => r[..5])));
+        int same = a.Zip(b).Sum(p => (p.First[5] == p.Second[5] ? 1 : 0) + (p.First[6] == p.Second[6] ? 1 : 0));
+        Assert.That(same, Is.GreaterThanOrEqualTo(0.9 * 2 * a.Count), $"{same} of {2 * a.Count} crops keep their top-1 class");
+
+        // And a `run` into the bf16 folder in fp32 is refused the same way: consistency results count as results.
+        (code, _, stderr) = TestCli.Run("run", "--model", "alexnet", "--variant", "torchvision", "--dataset", "berry", "--weights", "deterministic",
+            "--stride", "62", "--data-dir", TestPaths.DataDir, "--out", bf16Out);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("holds bf16"));
+        Assert.That(Directory.Exists(Path.Combine(bf16Out, "berry")), Is.False);
+
+        // bf16 is for TorchSharp networks and fp16 for CUDA: both refused in one line.
+        (code, _, stderr) = TestCli.Run([.. common[..^2], "--precision", "fp16", "--out", Path.Combine(scratch, "out-fp16")]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("fp16"));
+    }
+
+    [Test]
     public void WilsonIntervalMatchesItsClosedFormsAtTheEnds()
     {
         const double z2 = Proportion.Z95 * Proportion.Z95;

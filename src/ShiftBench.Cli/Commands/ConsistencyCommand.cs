@@ -20,7 +20,7 @@ public static class ConsistencyCommand
         var command = new Command("consistency", "Shift consistency of a network's top-1 class on a folder of images (Zhang's protocol), or its diagonal sweep.")
         {
             RunCommand.Model, RunCommand.Variant, images, labels, pairs, maxShift, seed, diagonal, RunCommand.Weights, RunCommand.WeightsDir,
-            RunCommand.Out, RunCommand.BatchSize, RunCommand.DeviceOption, RunCommand.Resume, RunCommand.Offline,
+            RunCommand.Out, RunCommand.BatchSize, RunCommand.DeviceOption, RunCommand.PrecisionOption, RunCommand.Resume, RunCommand.Offline,
         };
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -31,7 +31,7 @@ public static class ConsistencyCommand
                 Labels = parse.GetValue(labels), PairsPerImage = parse.GetValue(pairs), MaxShift = parse.GetValue(maxShift), Seed = parse.GetValue(seed),
                 Diagonal = parse.GetValue(diagonal), Weights = parse.GetValue(RunCommand.Weights), WeightsDir = parse.GetValue(RunCommand.WeightsDir),
                 Out = parse.GetValue(RunCommand.Out)!, BatchSize = parse.GetValue(RunCommand.BatchSize), Device = parse.GetValue(RunCommand.DeviceOption)!,
-                Resume = parse.GetValue(RunCommand.Resume), Onnx = RunCommand.ReadOnnxOptions(parse),
+                Precision = parse.GetValue(RunCommand.PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(RunCommand.Resume), Onnx = RunCommand.ReadOnnxOptions(parse),
                 CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var requests = choices.Build();

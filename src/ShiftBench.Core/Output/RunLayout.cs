@@ -71,9 +71,11 @@ public static class RunLayout
     public static string Png(string stem) => stem + ".png";
 
     /// <summary>run.json as a JSON tree; null when absent or not valid JSON (an interrupted or foreign folder).</summary>
-    public static JsonNode? ReadRunJson(string runDir)
+    public static JsonNode? ReadRunJson(string runDir) => ReadJson(Path.Combine(runDir, RunJson));
+
+    /// <summary>A JSON file as a tree; null when absent or not valid JSON.</summary>
+    public static JsonNode? ReadJson(string path)
     {
-        string path = Path.Combine(runDir, RunJson);
         try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
         catch (JsonException) { return null; }
     }
@@ -86,14 +88,19 @@ public static class RunLayout
     public static string PrecisionOf(JsonNode runJson) =>
         runJson[PrecisionField] is JsonValue v && v.TryGetValue(out string? p) ? p : DefaultPrecision;
 
-    /// <summary>The first run below outRoot (any depth, e.g. OUT/stride-N or a patches run) recorded with another precision; null if none.</summary>
+    /// <summary>
+    /// The first run below outRoot (any depth, e.g. OUT/stride-N or a patches run) or consistency result
+    /// (OUT/consistency, OUT/diagonal: summary.json) recorded with another precision; null if none.
+    /// </summary>
     public static (string RunDir, string Precision)? RunOfOtherPrecision(string outRoot, string precision)
     {
         if (!Directory.Exists(outRoot)) return null;
-        foreach (var path in Directory.EnumerateFiles(outRoot, RunJson, SearchOption.AllDirectories))
+        var consistency = new[] { ConsistencyFolder, DiagonalFolder }.Select(f => Path.Combine(outRoot, f)).Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, SummaryJson, SearchOption.AllDirectories));
+        foreach (var path in Directory.EnumerateFiles(outRoot, RunJson, SearchOption.AllDirectories).Concat(consistency))
         {
             string dir = Path.GetDirectoryName(path)!;
-            if (ReadRunJson(dir) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p);
+            if (ReadJson(path) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p);
         }
         return null;
     }

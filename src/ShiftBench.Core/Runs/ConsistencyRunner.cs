@@ -28,6 +28,8 @@ public sealed record ConsistencyRequest
     public string OutRoot { get; init; } = "out";
     public int BatchSize { get; init; } = 16;
     public Device Device { get; init; } = CPU;
+    /// <summary>Number format of the network (README "Precision"); the crops are made in float32 either way.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
     public bool Resume { get; init; }
     public string CommandLine { get; init; } = "";
 
@@ -66,6 +68,11 @@ public static class ConsistencyRunner
         }
         else if (r.LabelsFile is null)
             throw new ShiftBenchException("--diagonal needs --labels: the sweep measures each image's target-class probability and accuracy at every shift");
+        Precisions.CheckSupported(r.Precision, r.Device, onnx: r.Onnx is not null);
+        // One precision per output folder, as for `run`: report and compare read consistency summaries beside runs.
+        if (RunLayout.RunOfOtherPrecision(r.OutRoot, r.Precision.Name()) is { } other)
+            throw new ShiftBenchException($"{r.OutRoot} holds {other.Precision} results ({other.RunDir}), and an output folder holds one precision: " +
+                $"write this {r.Precision.Name()} run to another folder, e.g. --out {Path.TrimEndingDirectorySeparator(r.OutRoot)}-{r.Precision.Name()}");
         if (r.Onnx is { } onnx && onnx.Size != Crop)
             throw new ShiftBenchException($"{Path.GetFileName(onnx.Path)} takes {onnx.Size}x{onnx.Size} images but the consistency protocol feeds {Crop}x{Crop} crops: use a model that takes {Crop} (--input-size)");
         var images = ImageFolder.Open(r.ImagesDir, r.LabelsFile);
@@ -105,15 +112,15 @@ public static class ConsistencyRunner
         string runDir = r.RunDirectory, partial = Path.Combine(runDir, RunLayout.PartialFolder);
         string summaryPath = Path.Combine(runDir, RunLayout.SummaryJson);
 
-        if (r.Resume && ReadJson(summaryPath) is JsonObject previous && RunLayout.IsComplete(previous)
+        if (r.Resume && RunLayout.ReadJson(summaryPath) is JsonObject previous && RunLayout.IsComplete(previous)
             && previous["fingerprint"]?.GetValue<string>() == fingerprint)
             return new ConsistencyResult(runDir, true, previous);
 
-        using var network = ExperimentRunner.Open(r.Model, r.Onnx, r.Weights, r.Device, [ModelEntry.LogitsLayer], Crop);
+        using var network = ExperimentRunner.Open(r.Model, r.Onnx, r.Weights, r.Device, [ModelEntry.LogitsLayer], Crop, r.Precision);
         Directory.CreateDirectory(runDir);
         File.Delete(summaryPath); // the folder stops claiming to be complete before anything changes
         string progressPath = Path.Combine(partial, RunLayout.ProgressFile);
-        int next = r.Resume && ReadJson(progressPath) is JsonObject p && p["fingerprint"]?.GetValue<string>() == fingerprint
+        int next = r.Resume && RunLayout.ReadJson(progressPath) is JsonObject p && p["fingerprint"]?.GetValue<string>() == fingerprint
             && p["batch_size"]?.GetValue<int>() == r.BatchSize ? p["next"]!.GetValue<int>() : 0;
         if (next == 0 && Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
@@ -199,6 +206,7 @@ public static class ConsistencyRunner
         else WritePairs(r, runDir, images, pairs!, results, summary);
         summary["device"] = r.Device.ToString();
         summary["batch_size"] = r.BatchSize;
+        summary[RunLayout.PrecisionField] = r.Precision.Name();
         summary["crops_per_second"] = Math.Round(cropsPerSecond, 3);
         summary["fingerprint"] = fingerprint;
         summary["finished_utc"] = DateTime.UtcNow.ToString("o");
@@ -288,12 +296,6 @@ public static class ConsistencyRunner
 
     static string CsvField(string text) => text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
 
-    static JsonNode? ReadJson(string path)
-    {
-        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
-        catch (JsonException) { return null; }
-    }
-
     /// <summary>What the run computes: network and weights, the images (names, sizes, times), labels, pairs and seed.</summary>
     static string Fingerprint(ConsistencyRequest r, IReadOnlyList<FolderImage> images, string weightsSha)
     {
@@ -307,6 +309,7 @@ public static class ConsistencyRunner
                 return (JsonNode)new JsonArray(i.Name, info.Length, info.LastWriteTimeUtc.Ticks, i.Label);
             })]),
         };
+        if (r.Precision != Precision.Fp32) key[RunLayout.PrecisionField] = r.Precision.Name(); // fp32 keeps earlier fingerprints
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key.ToJsonString())))[..16];
     }
 }
@@ -327,6 +330,7 @@ public sealed record ConsistencyChoices
     public string Out { get; init; } = "out";
     public int? BatchSize { get; init; }
     public string Device { get; init; } = "cpu";
+    public string Precision { get; init; } = RunLayout.DefaultPrecision;
     public bool Resume { get; init; }
     public string CommandLine { get; init; } = "";
     public OnnxOptions Onnx { get; init; } = new();
@@ -335,11 +339,12 @@ public sealed record ConsistencyChoices
     public IReadOnlyList<ConsistencyRequest> Build()
     {
         var device = ComputeDevice.Resolve(Device);
+        var precision = Precisions.Parse(Precision);
         ConsistencyRequest Request(ModelEntry? zoo, OnnxModel? onnx, WeightsSource weights, int batch) => new()
         {
             Model = zoo, Onnx = onnx, Weights = weights, ImagesDir = Images, LabelsFile = Labels, PairsPerImage = PairsPerImage,
             MaxShift = MaxShift, Seed = Seed, Diagonal = Diagonal, OutRoot = Out, BatchSize = BatchSize ?? batch, Device = device,
-            Resume = Resume, CommandLine = CommandLine,
+            Precision = precision, Resume = Resume, CommandLine = CommandLine,
         };
         if (RunRequestBuilder.LoadOnnx(Model, Onnx) is { } model)
         {
