@@ -63,7 +63,7 @@ public static class BenchCommand
             var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
             string reuseMode = parse.GetValue(RunCommand.Reuse)!;
             Runs.Reuse.ReuseEngine.CheckMode(reuseMode);
-            if (parse.GetValue(rounds) < 1) throw new ShiftBenchException($"--rounds {parse.GetValue(rounds)} is invalid: use 1 or more");
+            Runs.Reuse.ReuseBenchmark.CheckRounds(parse.GetValue(rounds));
             foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: false);
             int perBatch = parse.GetValue(batchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
             var gridWeights = parse.GetValue(weights) is { } w && w != WeightsSource.DeterministicName ? WeightsSource.File(w) : WeightsSource.Deterministic();

@@ -92,7 +92,7 @@ public static class RunLayout
     /// The first run below outRoot (any depth, e.g. OUT/stride-N or a patches run) or consistency result
     /// (OUT/consistency, OUT/diagonal: summary.json) recorded with another precision; null if none.
     /// </summary>
-    public static (string RunDir, string Precision)? RunOfOtherPrecision(string outRoot, string precision)
+    public static (string RunDir, string Precision, bool Consistency)? RunOfOtherPrecision(string outRoot, string precision)
     {
         if (!Directory.Exists(outRoot)) return null;
         var consistency = new[] { ConsistencyFolder, DiagonalFolder }.Select(f => Path.Combine(outRoot, f)).Where(Directory.Exists)
@@ -100,7 +100,7 @@ public static class RunLayout
         foreach (var path in Directory.EnumerateFiles(outRoot, RunJson, SearchOption.AllDirectories).Concat(consistency))
         {
             string dir = Path.GetDirectoryName(path)!;
-            if (ReadJson(path) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p);
+            if (ReadJson(path) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p, Path.GetFileName(path) == SummaryJson);
         }
         return null;
     }

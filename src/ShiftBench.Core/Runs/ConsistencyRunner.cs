@@ -70,9 +70,7 @@ public static class ConsistencyRunner
             throw new ShiftBenchException("--diagonal needs --labels: the sweep measures each image's target-class probability and accuracy at every shift");
         Precisions.CheckSupported(r.Precision, r.Device, onnx: r.Onnx is not null);
         // One precision per output folder, as for `run`: report and compare read consistency summaries beside runs.
-        if (RunLayout.RunOfOtherPrecision(r.OutRoot, r.Precision.Name()) is { } other)
-            throw new ShiftBenchException($"{r.OutRoot} holds {other.Precision} results ({other.RunDir}), and an output folder holds one precision: " +
-                $"write this {r.Precision.Name()} run to another folder, e.g. --out {Path.TrimEndingDirectorySeparator(r.OutRoot)}-{r.Precision.Name()}");
+        ExperimentRunner.CheckOutputPrecision(r.OutRoot, r.Precision);
         if (r.Onnx is { } onnx && onnx.Size != Crop)
             throw new ShiftBenchException($"{Path.GetFileName(onnx.Path)} takes {onnx.Size}x{onnx.Size} images but the consistency protocol feeds {Crop}x{Crop} crops: use a model that takes {Crop} (--input-size)");
         var images = ImageFolder.Open(r.ImagesDir, r.LabelsFile);

@@ -184,12 +184,15 @@ public static class ExperimentRunner
     /// An output folder holds runs of one precision, so reports, comparisons and sweeps over it never mix fp32 and
     /// bf16 results: refuses, before anything is written, a run whose precision differs from any run below --out.
     /// </summary>
-    public static void CheckOutputPrecision(RunRequest request)
+    public static void CheckOutputPrecision(RunRequest request) => CheckOutputPrecision(request.OutRoot, request.Precision);
+
+    /// <summary>The same rule for any command writing below <paramref name="outRoot"/> (`run`, `sweep`, `consistency`).</summary>
+    public static void CheckOutputPrecision(string outRoot, Precision precision)
     {
-        string wanted = request.Precision.Name();
-        if (RunLayout.RunOfOtherPrecision(request.OutRoot, wanted) is { } other)
-            throw new ShiftBenchException($"{request.OutRoot} holds {other.Precision} runs ({other.RunDir}), and an output folder holds one precision: " +
-                $"write this {wanted} run to another folder, e.g. --out {Path.TrimEndingDirectorySeparator(request.OutRoot)}-{wanted}");
+        string wanted = precision.Name();
+        if (RunLayout.RunOfOtherPrecision(outRoot, wanted) is { } other)
+            throw new ShiftBenchException($"{outRoot} holds {other.Precision} {(other.Consistency ? "results" : "runs")} ({other.RunDir}), and an output folder holds one precision: " +
+                $"write this {wanted} run to another folder, e.g. --out {Path.TrimEndingDirectorySeparator(outRoot)}-{wanted}");
     }
 
     static string Describe(RunRequest r) => $"{r.ModelName} {r.VariantName} {r.Dataset.Name}";

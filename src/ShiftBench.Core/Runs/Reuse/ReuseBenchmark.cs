@@ -29,10 +29,15 @@ public static class ReuseBenchmark
 {
     public const int DefaultRounds = 3;
 
+    public static void CheckRounds(int rounds)
+    {
+        if (rounds < 1) throw new ShiftBenchException($"--rounds {rounds} is invalid: use 1 or more");
+    }
+
     public static ReuseBenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int? stride, int batchSize, int images, Device device,
         IProgress<ProgressUpdate>? progress = null, string mode = ReuseEngine.Auto, int rounds = DefaultRounds, IReadOnlyList<string>? layers = null)
     {
-        if (rounds < 1) throw new ShiftBenchException($"--rounds {rounds} is invalid: use 1 or more");
+        CheckRounds(rounds);
         string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
         try
         {
