@@ -35,13 +35,14 @@ public class ReuseTests
             ("resnext50_32x4d", "torchvision"), ("mobilenet_v2", "torchvision"), ("mobilenet_v2", "antialiased-lpf3"),
             ("densenet121", "torchvision"), ("densenet121", "antialiased-lpf4-finetune"),
         })
-            foreach (var kind in new[] { "crop", "patch" })
+            // A patch on a uniform canvas runs either method (a window of the grown canvas for crop-phase).
+            foreach (var (kind, method) in new[] { ("crop", ReuseEngine.CropMethod), ("patch", ReuseEngine.PatchMethod), ("patch", ReuseEngine.CropMethod) })
                 foreach (var stride in new[] { 1, 4 })
-                    yield return new TestCaseData(model, variant, kind, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{stride})");
+                    yield return new TestCaseData(model, variant, kind, method, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{method},{stride})");
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void ReuseEqualsBruteForce(string model, string variant, string kind, int stride)
+    public void ReuseEqualsBruteForce(string model, string variant, string kind, string method, int stride)
     {
         int size = model == "alexnet" ? 96 : 64;
         var config = kind == "crop" ? Crop(size) : Patch(size);
@@ -61,10 +62,10 @@ public class ReuseTests
         var starts = new[] { 0, 10, n / 2, n - 5 }.Distinct();
         foreach (int? depth in new int?[] { int.MaxValue, null })
         {
-            using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth);
+            using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth: depth, method: method);
             if (depth is null && engine is null) { Assert.That(record.Fallback, Does.StartWith("cost model")); continue; }
             Assert.That(engine, Is.Not.Null, record.Fallback);
-            Assert.That(record.Method, Is.EqualTo(kind == "crop" ? ReuseEngine.CropMethod : ReuseEngine.PatchMethod));
+            Assert.That(record.Method, Is.EqualTo(method));
             if (depth == int.MaxValue) Assert.That(record.ReusedUntil, Is.EqualTo(steps[^1].Name));
             foreach (int start in starts)
             {
@@ -90,10 +91,12 @@ public class ReuseTests
     /// Whole runs of the study's datasets at 224 (AlexNet and antialiased ResNet-18, `--reuse on`, the cost model's depth):
     /// every cosine grid within 1e-5 absolute and every class probability within 1e-5 relative of --reuse off, the same
     /// fingerprint, run.json recording what was used, and a run started with reuse resumes without it (and the result is
-    /// the same). ResNet-18 also taps layer3, so reuse must stop before it (the tap needs layer3's own call).
+    /// the same). The berry at stride 8 runs crop-phase (the cost model's choice: a row's 16 positions share one band
+    /// phase), at stride 31 patch-canvas. ResNet-18 also taps layer3, so reuse must stop before it (the tap needs layer3's own call).
     /// </summary>
     [TestCase("alexnet", "plane", 33, ReuseEngine.CropMethod, "pool,fc7,class", "^features\\.")]
     [TestCase("alexnet", "berry", 31, ReuseEngine.PatchMethod, "pool,fc7,class", "^features\\.")]
+    [TestCase("alexnet", "berry", 8, ReuseEngine.CropMethod, "pool,fc7,class", "^features\\.")]
     [TestCase("resnet18", "plane", 32, ReuseEngine.CropMethod, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
     [TestCase("resnet18", "berry", 31, ReuseEngine.PatchMethod, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
     public void RunsWithReuseEqualBruteForceAndResumeAcrossModes(string model, string datasetName, int stride, string method, string layers, string reusedUntil)
@@ -155,32 +158,47 @@ public class ReuseTests
                     using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], 224, Precision.Fp32);
                     using var engine = ReuseEngine.Create(ReuseEngine.On, network, shifts, out var record);
                     TestContext.Out.WriteLine(FormattableString.Invariant(
-                        $"{datasetName} {model} {entry.VariantName}: until {record.ReusedUntil}, {record.SkippedShare * 100:F1}% skipped{(record.Fallback is null ? "" : $" ({record.Fallback})")}"));
+                        $"{datasetName} {model} {entry.VariantName}: {record.Method} until {record.ReusedUntil}, {record.SkippedShare * 100:F1}% skipped{(record.Fallback is null ? "" : $" ({record.Fallback})")}"));
                     Assert.That(record.Method, Is.Not.Null, $"{model} {entry.VariantName} on {datasetName}: {record.Fallback}");
                 }
         }
     }
 
-    /// <summary>`auto` leaves AlexNet to brute force (the cost model's saving is below what pays), `on` reuses it; bf16 never reuses.</summary>
-    [Test]
-    public void AutoNeedsTheMinimumSavingOnForcesReuseAndBf16RunsWhole()
+    /// <summary>
+    /// `auto` follows ReusePolicy's measured table: DenseNet runs brute force on both datasets, MobileNetV2 only with
+    /// patch-canvas (so on berry, never crop-phase), VGG with the cheaper method; `on` reuses wherever it applies and the
+    /// cost model picks the method; bf16 never reuses. Every zoo family is in the table.
+    /// </summary>
+    [TestCase("densenet121", "berry", ReuseEngine.Auto, null, "measured slower")]
+    [TestCase("densenet121", "plane", ReuseEngine.Auto, null, "measured slower")]
+    [TestCase("densenet121", "plane", ReuseEngine.On, ReuseEngine.CropMethod, null)]
+    [TestCase("mobilenet_v2", "plane", ReuseEngine.Auto, null, "measured slower")]
+    [TestCase("mobilenet_v2", "berry", ReuseEngine.Auto, ReuseEngine.PatchMethod, null)]
+    [TestCase("mobilenet_v2", "berry", ReuseEngine.On, ReuseEngine.CropMethod, null)]
+    [TestCase("vgg16", "berry", ReuseEngine.Auto, ReuseEngine.CropMethod, null)]
+    [TestCase("alexnet", "plane", ReuseEngine.Auto, ReuseEngine.CropMethod, null)]
+    public void AutoFollowsTheMeasuredTableOnReusesWhereItApplies(string model, string datasetName, string mode, string? method, string? fallback)
     {
+        var entry = ModelRegistry.Find(model, "torchvision");
+        // Stride 1, as the study: a row's band maps are shared by all its positions (at wide strides crop-phase costs more).
+        using var shifts = ShiftDataset.Open(DatasetCatalog.Resolve(datasetName), TestPaths.DataDir, 1);
+        using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], 224, Precision.Fp32);
+        using var engine = ReuseEngine.Create(mode, network, shifts, out var record, entry.Architecture!.Family);
+        Assert.That(engine is null, Is.EqualTo(record.Method is null), "an engine exactly when a method is recorded");
+        Assert.That(record.Method, Is.EqualTo(method), record.Fallback);
+        if (fallback is not null) Assert.That(record.Fallback, Does.Contain(fallback).And.Contain("--reuse on"));
+        else Assert.That(record.SkippedShare, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void TheMeasuredTableCoversEveryZooFamilyAndBf16RunsWhole()
+    {
+        Assert.That(ReusePolicy.Families, Is.EquivalentTo(ModelRegistry.Architectures.Select(a => a.Spec.Family).Distinct()));
         var entry = ModelRegistry.Find("alexnet", "torchvision");
-        var dataset = DatasetCatalog.Resolve("berry");
-        using var shifts = ShiftDataset.Open(dataset, TestPaths.DataDir, 31);
-        ReuseRecord Record(string mode, Precision precision)
-        {
-            using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, ["fc7"], 224, precision);
-            using var engine = ReuseEngine.Create(mode, network, shifts, out var record);
-            Assert.That(engine is null, Is.EqualTo(record.Method is null), "an engine exactly when a method is recorded");
-            return record;
-        }
-        var auto = Record(ReuseEngine.Auto, Precision.Fp32);
-        Assert.That(auto.Method, Is.Null);
-        Assert.That(auto.Fallback, Does.Contain("below the 35%").And.Contain("--reuse on"));
-        var on = Record(ReuseEngine.On, Precision.Fp32);
-        Assert.That(on.Method, Is.EqualTo(ReuseEngine.PatchMethod));
-        Assert.That(on.SkippedShare, Is.GreaterThan(0).And.LessThan(ReuseEngine.AutoMinimumSaving));
-        Assert.That(Record(ReuseEngine.On, Precision.Bf16).Fallback, Does.Contain("fp32 only"));
+        using var shifts = ShiftDataset.Open(DatasetCatalog.Resolve("berry"), TestPaths.DataDir, 31);
+        using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, ["fc7"], 224, Precision.Bf16);
+        using var engine = ReuseEngine.Create(ReuseEngine.On, network, shifts, out var record, entry.Architecture!.Family);
+        Assert.That(engine, Is.Null);
+        Assert.That(record.Fallback, Does.Contain("fp32 only"));
     }
 }

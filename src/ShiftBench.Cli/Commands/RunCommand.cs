@@ -35,7 +35,7 @@ public static class RunCommand
     /// <summary>The ONNX options, for every command that takes --model PATH.onnx.</summary>
     public static readonly Option[] OnnxOptionSet = [Name, Logits, InputSize, Mean, Std, Channels];
     public static readonly Option<string?> Shard = new("--shard") { Description = "K/N: compute only the K-th of N blocks of positions (resumable); `shiftbench merge RUN_DIR` assembles them" };
-    public static readonly Option<string> Reuse = new("--reuse") { Description = "auto: reuse computation shared by neighbouring positions, exactly (crop and patch datasets, AlexNet and VGG); off: brute force", DefaultValueFactory = _ => Runs.Reuse.ReuseEngine.Auto };
+    public static readonly Option<string> Reuse = new("--reuse") { Description = "auto: reuse computation shared by neighbouring positions, exactly, where it was measured to pay (crop and patch datasets; every zoo family but DenseNet); on: wherever it applies; off: brute force", DefaultValueFactory = _ => Runs.Reuse.ReuseEngine.Auto };
     public static readonly Option<bool> Merge = new("--merge") { Description = "Assemble the run from its complete shards instead of computing (as `shiftbench merge`)" };
 
     public static Command Create()

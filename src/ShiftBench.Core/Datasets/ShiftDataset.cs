@@ -177,8 +177,36 @@ public sealed class ShiftDataset : IDisposable
         return Normalise(stack(images)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Kind crop: the normalised resized source [3,R,R] that every crop is a window of (exact reuse reads it).</summary>
-    internal Tensor? NormalisedCropSource => normalisedSource;
+    /// <summary>
+    /// The normalised image [3,R,R] that every position's image is a window of (S x S at <see cref="WindowOrigin"/>), for
+    /// exact reuse; null when there is none. Kind crop: the resized source. Kind patch on a uniform canvas: the canvas
+    /// grown by the room on the top and left, with the patch at (room, room): moving the patch by d over a fixed canvas
+    /// is moving the window by -d over this one (compositing and normalising are per pixel, so the bits are the same).
+    /// </summary>
+    internal Tensor? WindowSource
+    {
+        get
+        {
+            if (normalisedSource is not null) return normalisedSource;
+            if (normalisedPatch is null) return null;
+            if (patchWindowSource is null)
+            {
+                int room = Config.Room, side = ImageSize + room, h = (int)normalisedPatch.shape[1], w = (int)normalisedPatch.shape[2];
+                var grown = normalisedColour!.expand(3, side, side).contiguous();
+                grown[.., room..(room + h), room..(room + w)].copy_(normalisedPatch);
+                patchWindowSource = grown;
+            }
+            return patchWindowSource;
+        }
+    }
+    Tensor? patchWindowSource;
+
+    /// <summary>Top-left corner in <see cref="WindowSource"/> of the window that is position <paramref name="index"/>'s image.</summary>
+    internal (int Y, int X) WindowOrigin(int index)
+    {
+        var (y, x) = PositionAt(index);
+        return normalisedSource is not null ? (y, x) : (Config.Room - y, Config.Room - x);
+    }
 
     /// <summary>Kind patch: the patch's height and width in pixels.</summary>
     internal (int H, int W)? PatchSize => patchRgb is null ? null : ((int)patchRgb.shape[1], (int)patchRgb.shape[2]);
@@ -222,6 +250,6 @@ public sealed class ShiftDataset : IDisposable
         canvas?.Dispose(); patchRgb?.Dispose(); patchAlpha?.Dispose(); cropSource?.Dispose();
         circular?.Dispose(); circularDft?.Dispose(); freqY?.Dispose(); freqX?.Dispose();
         mean.Dispose(); std.Dispose();
-        normalisedSource?.Dispose(); normalisedColour?.Dispose(); normalisedPatch?.Dispose();
+        normalisedSource?.Dispose(); normalisedColour?.Dispose(); normalisedPatch?.Dispose(); patchWindowSource?.Dispose();
     }
 }

@@ -40,18 +40,14 @@ public sealed record ReuseLayerCost(string Module, bool Reused, double ComputedS
 /// only those two strips are computed, from the crop's own previous map (its strips and the band's window between).
 /// patch ("patch-canvas"): the maps of the blank canvas are computed once; per position only the rectangle whose
 /// computation reads the patch (through reflection too) is computed and pasted into the canvas's map.
+/// A patch on a uniform canvas is also a crop: every image is a window of one grown canvas
+/// (<see cref="ShiftDataset.WindowSource"/>), so crop-phase applies to it too and the cost model picks the cheaper method.
 /// Steps after the chosen depth run whole; the depth minimises the cost model.
 /// </summary>
 public sealed class ReuseEngine : IDisposable
 {
     public const string Auto = "auto", On = "on", OffMode = "off";
     public static readonly IReadOnlyList<string> Modes = [Auto, On, OffMode];
-    /// <summary>
-    /// `auto` reuses only where the cost model skips at least this share of the chain's multiply-adds: measured on the
-    /// 2-core CPU, AlexNet at 17-32% was no faster (plane) or slower (berry) while VGG16 at 45-58% was faster.
-    /// `on` reuses wherever it applies.
-    /// </summary>
-    public const double AutoMinimumSaving = 0.35;
     public const string CropMethod = "crop-phase", PatchMethod = "patch-canvas";
     /// <summary>Cost model: writing one map element (copying clean parts, gathering windows) counts as this many multiply-adds.</summary>
     public const double CopyMacs = 2;
@@ -62,7 +58,7 @@ public sealed class ReuseEngine : IDisposable
     readonly List<ReuseStep> steps;                  // the reused steps only
     readonly IReadOnlyList<Func<Tensor, Tensor>> rest; // whole modules after them, to the end of the trunk
     readonly ShiftDataset dataset;
-    readonly bool crop;
+    readonly bool crop;                              // crop-phase (else patch-canvas)
     readonly StepGeometry[] geometry;
     readonly Dictionary<(int Y, int Px), List<Tensor>> bands = [];
     readonly List<Tensor>? blank;                    // patch: the blank canvas's maps
@@ -81,7 +77,7 @@ public sealed class ReuseEngine : IDisposable
     {
         this.net = net; this.steps = steps; this.dataset = dataset; Record = record; this.geometry = geometry;
         rest = steps[^1].After;
-        crop = dataset.Config.Kind == DatasetConfig.CropKind;
+        crop = record.Method == CropMethod;
         if (!crop)
         {
             using var _ = inference_mode();
@@ -93,15 +89,18 @@ public sealed class ReuseEngine : IDisposable
     public static void CheckMode(string mode)
     {
         if (!Modes.Contains(mode))
-            throw new ShiftBenchException($"--reuse {mode} is invalid: use auto (exact reuse where the cost model says it pays, the default), on (wherever it applies) or off (brute force)");
+            throw new ShiftBenchException($"--reuse {mode} is invalid: use auto (exact reuse where it was measured to pay, the default), on (wherever it applies) or off (brute force)");
     }
 
     /// <summary>
     /// Reuse for this run, or null with the reason in <paramref name="record"/>. Checks the network's structure
     /// and the dataset kind, then lets the cost model pick how deep reuse goes (none when it saves nothing).
     /// </summary>
+    /// <param name="family">The zoo family (<see cref="ReusePolicy"/>: where `auto` reuses); null: the cost model alone decides.</param>
     /// <param name="depth">Tests: reuse exactly this many steps instead of the cost model's choice.</param>
-    public static ReuseEngine? Create(string mode, IFeatureNetwork network, ShiftDataset dataset, out ReuseRecord record, int? depth = null)
+    /// <param name="method">Tests: this method (<see cref="CropMethod"/> or <see cref="PatchMethod"/>) instead of the cheaper one.</param>
+    public static ReuseEngine? Create(string mode, IFeatureNetwork network, ShiftDataset dataset, out ReuseRecord record,
+        string? family = null, int? depth = null, string? method = null)
     {
         CheckMode(mode);
         if (mode == OffMode) { record = ReuseRecord.Off(mode, "off (--reuse off)"); return null; }
@@ -112,6 +111,20 @@ public sealed class ReuseEngine : IDisposable
         { record = ReuseRecord.Off(mode, $"dataset kind {kind} is not covered (crop and patch are)"); return null; }
         if (torchNet.Module is not IStagedNetwork net)
         { record = ReuseRecord.Off(mode, $"{torchNet.Module.GetType().Name} is not covered (the zoo's families are)"); return null; }
+        // Crops are windows of their source; so are the images of a patch on a uniform canvas (the cheaper method wins).
+        string[] methods = kind == DatasetConfig.CropKind ? [CropMethod]
+            : dataset.WindowSource is null ? [PatchMethod] : [PatchMethod, CropMethod];
+        if (method is not null) methods = methods.Contains(method) ? [method]
+            : throw new ArgumentException($"reuse method {method} does not apply to dataset {dataset.Config.Name}", nameof(method));
+        if (mode == Auto && ReusePolicy.AutoMethods(family) is { } faster)
+        {
+            if (!methods.Any(faster.Contains))
+            {
+                record = ReuseRecord.Off(mode, $"{family}: {string.Join(" and ", methods)} measured slower than brute force on the reference CPU (--reuse on forces it)");
+                return null;
+            }
+            methods = [.. methods.Where(faster.Contains)];
+        }
         // Reuse stops before a step that cannot be windowed or that holds a tapped module (taps need the real module's call).
         var chain = new List<ReuseStep>();
         string? stop = null;
@@ -123,8 +136,11 @@ public sealed class ReuseEngine : IDisposable
             chain.Add(step);
         }
         if (chain.Count == 0) { record = ReuseRecord.Off(mode, $"nothing to reuse: {stop}"); return null; }
-        var geometry = Geometry(chain, dataset);
-        var plan = CostModel(chain, geometry, dataset);
+        var (chosen, geometry, plan) = methods.Select(m =>
+        {
+            var g = Geometry(chain, dataset, m == CropMethod);
+            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == CropMethod));
+        }).MinBy(c => c.Plan.Reuse)!;
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count) };
         if (plan.Depth == 0)
@@ -132,24 +148,15 @@ public sealed class ReuseEngine : IDisposable
             record = new ReuseRecord(mode, null, null, "cost model: reuse saves nothing here", plan.Brute, plan.Brute, layers);
             return null;
         }
-        double saving = 1 - plan.Reuse / plan.Brute;
-        if (depth is null && mode == Auto && saving < AutoMinimumSaving)
-        {
-            record = new ReuseRecord(mode, null, null,
-                FormattableString.Invariant($"cost model: reuse would skip {saving * 100:F0}% of the multiply-adds, below the {AutoMinimumSaving * 100:F0}% that pays on a CPU (--reuse on forces it)"),
-                plan.Brute, plan.Brute, layers);
-            return null;
-        }
         var reused = chain.Take(plan.Depth).ToList();
-        record = new ReuseRecord(mode, kind == DatasetConfig.CropKind ? CropMethod : PatchMethod, reused[^1].Name, null,
+        record = new ReuseRecord(mode, chosen, reused[^1].Name, null,
             plan.Brute, plan.Reuse, layers);
         return new ReuseEngine(net, reused, dataset, record, geometry[..plan.Depth]);
     }
 
     /// <summary>Every step's geometry on the dataset's images (see <see cref="StepGeometry"/>).</summary>
-    static StepGeometry[] Geometry(List<ReuseStep> chain, ShiftDataset dataset)
+    static StepGeometry[] Geometry(List<ReuseStep> chain, ShiftDataset dataset, bool crop)
     {
-        bool crop = dataset.Config.Kind == DatasetConfig.CropKind;
         int h = dataset.ImageSize, w = h, stride = 1;
         long c = 3;
         var inside = new Interval(0, w);
@@ -203,10 +210,10 @@ public sealed class ReuseEngine : IDisposable
     /// long as the whole layer), plus for crops the band maps shared by a row of crops, plus copying (<see cref="CopyMacs"/>).
     /// Steps after the chain count the same either way and are left out. Depth = argmin.
     /// </summary>
-    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset)
+    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset, bool crop)
     {
-        bool crop = dataset.Config.Kind == DatasetConfig.CropKind;
-        int bandWidth = crop ? dataset.Config.Resize!.Value : dataset.ImageSize;
+        int bandWidth = crop ? (int)dataset.WindowSource!.shape[2] : dataset.ImageSize;
+        var originColumns = crop ? Enumerable.Range(0, dataset.Cols).Select(i => dataset.WindowOrigin(i).X).ToList() : [];
         var brute = new double[chain.Count];
         var reuse = new double[chain.Count];
         var bandBytes = new double[chain.Count];
@@ -225,7 +232,7 @@ public sealed class ReuseEngine : IDisposable
                 var band = WindowGraph.Plan(graph, new(0, g.OutH), new(0, bandOut), g.InH, bandWidth, g.InC).Ops;
                 bandWidth = bandOut;
                 // Bands per crop: each row of crops needs one band per column phase among the offsets.
-                double phases = dataset.Offsets.Select(x => x % g.Stride).Distinct().Count();
+                double phases = originColumns.Select(x => x % g.Stride).Distinct().Count();
                 double bands = phases / dataset.Cols * Macs(band, (_, h, w, _, _) => (double)h * w);
                 // Each strip is at most half the map wide (wider strips meet and the map is computed once).
                 double StripMacs(WindowPlan p) => Macs(p.Ops, (op, h, w, _, cols) => h * Math.Min(w / 2.0, cols.Length + op.Cols.Halo));
@@ -292,9 +299,9 @@ public sealed class ReuseEngine : IDisposable
 
     Tensor CropPrefix(int start, int count)
     {
-        var source = dataset.NormalisedCropSource!;
+        var source = dataset.WindowSource!;
         int size = dataset.ImageSize, deepest = geometry[^1].Stride;
-        var positions = Enumerable.Range(start, count).Select(dataset.PositionAt).ToList();
+        var positions = Enumerable.Range(start, count).Select(dataset.WindowOrigin).ToList();
         var needed = positions.Select(p => (p.Y, p.X % deepest)).ToHashSet();
         foreach (var key in bands.Keys.Where(k => !needed.Contains(k)).ToList())
         {
