@@ -14,6 +14,7 @@ if ! data="$(tools/test-data.sh)"; then
   exit 1
 fi
 export SHIFTBENCH_DATA="$data"
+source tools/heap-env.sh
 results="$(pwd)/TestResults"
 rm -rf "$results"
 dotnet test ShiftBench.sln -c Release --no-build --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using ShiftBench.Cli.Commands;
 
+// Before any tensor exists: freed tensor memory stays in the process (page faults are what made runs slow here).
+ShiftBench.NativeHeap.KeepFreedMemory();
 var root = new RootCommand("ShiftBench: measure, picture and compare how shift-invariant a CNN is.");
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);

@@ -69,6 +69,7 @@ public static class SlurmSweep
         AppendOptions(s, spec.Slurm, withGres: true);
         s.Append("# One task = one shard of one cell (see `shiftbench sweep FILE --slurm` for the list).\n");
         s.Append("set -euo pipefail\n");
+        s.Append(NativeHeap.ExportLine).Append('\n');
         s.Append($"exec {cli} sweep {Quote(Path.GetFullPath(sweepFile))} --task \"$SLURM_ARRAY_TASK_ID\" --shards {shards}{PrecisionArgument(spec)}\n");
         return s.ToString();
     }
@@ -81,6 +82,7 @@ public static class SlurmSweep
         s.Append($"#SBATCH --output={LogPattern(spec, "merge-%j.out")}\n");
         AppendOptions(s, spec.Slurm, withGres: false);
         s.Append("set -euo pipefail\n");
+        s.Append(NativeHeap.ExportLine).Append('\n');
         s.Append($"exec {cli} sweep {Quote(Path.GetFullPath(sweepFile))} --merge --shards {shards}{PrecisionArgument(spec)}\n");
         return s.ToString();
     }

@@ -142,7 +142,7 @@ public sealed class ReuseEngine : IDisposable
             return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == CropMethod));
         }).MinBy(c => c.Plan.Reuse)!;
         var layers = plan.Layers;
-        if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count) };
+        if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count), Reuse = plan.CostAt[Math.Min(forced, chain.Count)] };
         if (plan.Depth == 0)
         {
             record = new ReuseRecord(mode, null, null, "cost model: reuse saves nothing here", plan.Brute, plan.Brute, layers);
@@ -201,7 +201,8 @@ public sealed class ReuseEngine : IDisposable
         return result;
     }
 
-    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers);
+    /// <summary>The chosen depth and its cost; CostAt[d]: the cost when reusing d steps (tests force a depth).</summary>
+    sealed record Plan(int Depth, double Brute, double Reuse, List<ReuseLayerCost> Layers, double[] CostAt);
 
     /// <summary>
     /// Multiply-adds per image of the chain's steps, brute force against reuse to each depth: every windowed module of a
@@ -255,15 +256,19 @@ public sealed class ReuseEngine : IDisposable
         }
         int best = 0;
         double bestCost = brute.Sum(), cost = bestCost, bytes = 0;
+        var costAt = new double[chain.Count + 1];
+        costAt[0] = cost;
+        bool fits = true;
         for (int depth = 1; depth <= chain.Count; depth++)
         {
             cost += reuse[depth - 1] - brute[depth - 1];
+            costAt[depth] = cost;
             bytes += bandBytes[depth - 1];
-            if (bytes > BandBudgetBytes) break;
-            if (cost < bestCost - 1e-9) { bestCost = cost; best = depth; }
+            fits &= bytes <= BandBudgetBytes;
+            if (fits && cost < bestCost - 1e-9) { bestCost = cost; best = depth; }
         }
         var layers = chain.Select((s, l) => new ReuseLayerCost(s.Name, l < best, l < best && brute[l] > 0 ? reuse[l] / brute[l] : 1)).ToList();
-        return new Plan(best, brute.Sum(), bestCost, layers);
+        return new Plan(best, brute.Sum(), bestCost, layers, costAt);
     }
 
     /// <summary>Every reused step's map of one image [1,3,H,W], each computed whole (by the real modules) from the one before.</summary>
