@@ -58,7 +58,7 @@ public static class ExperimentRunner
         }
         using var _ = network;
         // Exact reuse where it applies (same results, so the fingerprint and resuming are unaffected).
-        using var reuse = Reuse.ReuseEngine.Create(request.Reuse, network, dataset, out var reuseRecord, request.Model?.Architecture?.Family);
+        using var reuse = Reuse.ReuseEngine.Create(request.Reuse, network, dataset, out var reuseRecord, request.Model);
         timings.LoadSeconds = load.Elapsed.TotalSeconds;
 
         int positions = dataset.Count;

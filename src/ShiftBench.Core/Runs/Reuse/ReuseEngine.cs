@@ -65,6 +65,9 @@ public sealed class ReuseEngine : IDisposable
 
     public ReuseRecord Record { get; }
 
+    /// <summary>Band maps computed so far (crop-phase): once per row and phase when the engine keeps what it should.</summary>
+    internal int BandsComputed { get; private set; }
+
     /// <summary>
     /// A step's maps on the dataset's images: input and output sizes, cumulative column stride; crop: the plans of its left
     /// and right strips (Right null and Left the whole map when the strips would meet; both null when nothing differs
@@ -96,11 +99,11 @@ public sealed class ReuseEngine : IDisposable
     /// Reuse for this run, or null with the reason in <paramref name="record"/>. Checks the network's structure
     /// and the dataset kind, then lets the cost model pick how deep reuse goes (none when it saves nothing).
     /// </summary>
-    /// <param name="family">The zoo family (<see cref="ReusePolicy"/>: where `auto` reuses); null: the cost model alone decides.</param>
+    /// <param name="model">The zoo network (<see cref="ReusePolicy"/>: where `auto` reuses); null: the cost model alone decides.</param>
     /// <param name="depth">Tests: reuse exactly this many steps instead of the cost model's choice.</param>
     /// <param name="method">Tests: this method (<see cref="CropMethod"/> or <see cref="PatchMethod"/>) instead of the cheaper one.</param>
     public static ReuseEngine? Create(string mode, IFeatureNetwork network, ShiftDataset dataset, out ReuseRecord record,
-        string? family = null, int? depth = null, string? method = null)
+        ModelEntry? model = null, int? depth = null, string? method = null)
     {
         CheckMode(mode);
         if (mode == OffMode) { record = ReuseRecord.Off(mode, "off (--reuse off)"); return null; }
@@ -116,11 +119,11 @@ public sealed class ReuseEngine : IDisposable
             : dataset.WindowSource is null ? [PatchMethod] : [PatchMethod, CropMethod];
         if (method is not null) methods = methods.Contains(method) ? [method]
             : throw new ArgumentException($"reuse method {method} does not apply to dataset {dataset.Config.Name}", nameof(method));
-        if (mode == Auto && ReusePolicy.AutoMethods(family) is { } faster)
+        if (mode == Auto && ReusePolicy.AutoMethods(model) is { } faster)
         {
             if (!methods.Any(faster.Contains))
             {
-                record = ReuseRecord.Off(mode, $"{family}: {string.Join(" and ", methods)} measured slower than brute force on the reference CPU (--reuse on forces it)");
+                record = ReuseRecord.Off(mode, $"{model!.Model} {(model.IsAntialiased ? "antialiased" : "torchvision")}: {string.Join(" and ", methods)} measured no faster than brute force on the reference CPU (--reuse on forces it)");
                 return null;
             }
             methods = [.. methods.Where(faster.Contains)];
@@ -308,14 +311,20 @@ public sealed class ReuseEngine : IDisposable
         int size = dataset.ImageSize, deepest = geometry[^1].Stride;
         var positions = Enumerable.Range(start, count).Select(dataset.WindowOrigin).ToList();
         var needed = positions.Select(p => (p.Y, p.X % deepest)).ToHashSet();
-        foreach (var key in bands.Keys.Where(k => !needed.Contains(k)).ToList())
+        // A row's bands are kept until a batch no longer reads that row: at stride 1 a batch smaller than the number of
+        // phases meets each phase again in later batches of the row (the cost model counts each band once per row).
+        var rows = positions.Select(p => p.Y).ToHashSet();
+        foreach (var key in bands.Keys.Where(k => !rows.Contains(k.Y)).ToList())
         {
             foreach (var t in bands[key]) t.Dispose();
             bands.Remove(key);
         }
         foreach (var key in needed.Where(k => !bands.ContainsKey(k)))
             using (var inner = NewDisposeScope())
+            {
                 bands[key] = Maps(source[.., key.Y..(key.Y + size), key.Item2..].unsqueeze(0));
+                BandsComputed++;
+            }
 
         // Only each crop's edge columns are kept between steps (what the next step's strips read); the middle of
         // every map is the band's, so the whole map is put together once, after the last reused step.
