@@ -60,12 +60,12 @@ public sealed class ReuseEngine : IDisposable
     readonly ShiftDataset dataset;
     readonly bool crop;                              // crop-phase (else patch-canvas)
     readonly StepGeometry[] geometry;
-    readonly Dictionary<(int Y, int Px), List<Tensor>> bands = [];
+    readonly Dictionary<(int Y, int Step, int Phase), Tensor> bands = [];
     readonly List<Tensor>? blank;                    // patch: the blank canvas's maps
 
     public ReuseRecord Record { get; }
 
-    /// <summary>Band maps computed so far (crop-phase): once per row and phase when the engine keeps what it should.</summary>
+    /// <summary>Band maps computed so far (crop-phase): one per row, reused step and phase of that step's stride.</summary>
     internal int BandsComputed { get; private set; }
 
     /// <summary>
@@ -308,23 +308,32 @@ public sealed class ReuseEngine : IDisposable
     Tensor CropPrefix(int start, int count)
     {
         var source = dataset.WindowSource!;
-        int size = dataset.ImageSize, deepest = geometry[^1].Stride;
+        int size = dataset.ImageSize;
         var positions = Enumerable.Range(start, count).Select(dataset.WindowOrigin).ToList();
-        var needed = positions.Select(p => (p.Y, p.X % deepest)).ToHashSet();
         // A row's bands are kept until a batch no longer reads that row: at stride 1 a batch smaller than the number of
         // phases meets each phase again in later batches of the row (the cost model counts each band once per row).
         var rows = positions.Select(p => p.Y).ToHashSet();
         foreach (var key in bands.Keys.Where(k => !rows.Contains(k.Y)).ToList())
         {
-            foreach (var t in bands[key]) t.Dispose();
+            bands[key].Dispose();
             bands.Remove(key);
         }
-        foreach (var key in needed.Where(k => !bands.ContainsKey(k)))
-            using (var inner = NewDisposeScope())
-            {
-                bands[key] = Maps(source[.., key.Y..(key.Y + size), key.Item2..].unsqueeze(0));
-                BandsComputed++;
-            }
+
+        // Step l's band of phase q (columns q, q + S, ... of the source, S = its cumulative stride) is step l's whole
+        // output on step l-1's band of phase q mod S', S' the stride before it, from column (q - q mod S') / S': the
+        // phases share everything before the strides that tell them apart (a stride-1 VGG block is computed once per
+        // row, not once per phase). The columns the cut changes reach the band's left padding, which no crop reads.
+        Tensor Band(int y, int l, int q)
+        {
+            if (bands.TryGetValue((y, l, q), out var known)) return known;
+            using var inner = NewDisposeScope();
+            int before = l == 0 ? 1 : geometry[l - 1].Stride, q0 = q % before;
+            var input = l == 0 ? source[.., y..(y + size), q..].unsqueeze(0) : Band(y, l - 1, q0)[.., .., .., ((q - q0) / before)..];
+            var map = steps[l].Whole(input);
+            map.DetachFromDisposeScope();
+            BandsComputed++;
+            return bands[(y, l, q)] = map;
+        }
 
         // Only each crop's edge columns are kept between steps (what the next step's strips read); the middle of
         // every map is the band's, so the whole map is put together once, after the last reused step.
@@ -349,8 +358,8 @@ public sealed class ReuseEngine : IDisposable
                 if (b0 < b1)
                     pieces.Add(stack(positions.Select(p =>
                     {
-                        int shift = (p.X - p.X % deepest) / g.Stride;
-                        return bands[(p.Y, p.X % deepest)][l][0, .., .., (shift + b0)..(shift + b1)];
+                        int phase = p.X % g.Stride, shift = (p.X - phase) / g.Stride;
+                        return Band(p.Y, l, phase)[0, .., .., (shift + b0)..(shift + b1)];
                     }).ToArray()));
                 if (rightStart < c1) pieces.Add(rightStrip![.., .., .., (rightStart - (w - strip))..(c1 - (w - strip))]);
                 return pieces.Count == 1 ? pieces[0] : cat(pieces, 3);
@@ -418,7 +427,7 @@ public sealed class ReuseEngine : IDisposable
 
     public void Dispose()
     {
-        foreach (var maps in bands.Values) foreach (var t in maps) t.Dispose();
+        foreach (var map in bands.Values) map.Dispose();
         bands.Clear();
         if (blank is not null) foreach (var t in blank) t.Dispose();
     }
