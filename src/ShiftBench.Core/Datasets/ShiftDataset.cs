@@ -166,8 +166,16 @@ public sealed class ShiftDataset : IDisposable
     public Tensor Batch(int start, int count)
     {
         using var scope = NewDisposeScope();
-        if (normalisedSource is not null || normalisedPatch is not null)
-            return FastBatch(start, count).MoveToOuterDisposeScope();
+        if (WindowSource is { } source)
+        {
+            // Windows of pre-normalised pieces: no per-image compositing or arithmetic.
+            int size = ImageSize;
+            return stack(Enumerable.Range(start, count).Select(i =>
+            {
+                var (y, x) = WindowOrigin(i);
+                return source[.., y..(y + size), x..(x + size)];
+            }).ToArray()).MoveToOuterDisposeScope();
+        }
         var images = new Tensor[count];
         for (int i = 0; i < count; i++)
         {
@@ -194,6 +202,7 @@ public sealed class ShiftDataset : IDisposable
                 int room = Config.Room, side = ImageSize + room, h = (int)normalisedPatch.shape[1], w = (int)normalisedPatch.shape[2];
                 var grown = normalisedColour!.expand(3, side, side).contiguous();
                 grown[.., room..(room + h), room..(room + w)].copy_(normalisedPatch);
+                grown.DetachFromDisposeScope(); // made lazily, maybe inside a caller's scope: it lives as long as the dataset
                 patchWindowSource = grown;
             }
             return patchWindowSource;
@@ -220,30 +229,6 @@ public sealed class ShiftDataset : IDisposable
     }
 
     Tensor Normalise(Tensor images8) => images8.div(255f).sub_(mean).div_(std);
-
-    /// <summary>Batches cut from pre-normalised pieces: no per-image compositing or arithmetic.</summary>
-    Tensor FastBatch(int start, int count)
-    {
-        int size = ImageSize;
-        if (normalisedSource is not null)
-        {
-            var crops = new Tensor[count];
-            for (int i = 0; i < count; i++)
-            {
-                var (y, x) = PositionAt(start + i);
-                crops[i] = normalisedSource[.., y..(y + size), x..(x + size)];
-            }
-            return stack(crops);
-        }
-        var batch = normalisedColour!.unsqueeze(0).expand(count, 3, size, size).contiguous();
-        int h = (int)normalisedPatch!.shape[1], w = (int)normalisedPatch.shape[2];
-        for (int i = 0; i < count; i++)
-        {
-            var (y, x) = PositionAt(start + i);
-            batch[i, .., y..(y + h), x..(x + w)].copy_(normalisedPatch);
-        }
-        return batch;
-    }
 
     public void Dispose()
     {

@@ -35,7 +35,7 @@ public sealed record ReuseLayerCost(string Module, bool Reused, double ComputedS
 /// steps (<see cref="ReuseStep"/>: windowed modules, ResNet, MobileNetV2 and DenseNet blocks), each of which can compute
 /// any rectangle of its output from the input window that rectangle reads (<see cref="WindowGraph"/>).
 /// crop ("crop-phase"): every crop of row y lies in the band of the source rows y..y+S. The band's maps, computed whole
-/// once per column phase px = x mod (the deepest reused step's cumulative stride), equal the crop's maps (same rows,
+/// once per step and column phase px = x mod (that step's cumulative stride), equal the crop's maps (same rows,
 /// same top/bottom padding) except in the columns whose computation reaches the crop's left or right padding: per crop
 /// only those two strips are computed, from the crop's own previous map (its strips and the band's window between).
 /// patch ("patch-canvas"): the maps of the blank canvas are computed once; per position only the rectangle whose
@@ -335,10 +335,9 @@ public sealed class ReuseEngine : IDisposable
             return bands[(y, l, q)] = map;
         }
 
-        // Only each crop's edge columns are kept between steps (what the next step's strips read); the middle of
+        // Only each crop's edge columns are cut and kept between steps (what the next step's strips read); the middle of
         // every map is the band's, so the whole map is put together once, after the last reused step.
-        var crops = stack(positions.Select(p => source[.., p.Y..(p.Y + size), p.X..(p.X + size)]).ToArray());
-        Tensor? left = crops, right = crops; // columns [0, left's width) and [width - right's width, width) of the previous map
+        var (left, right) = Edges(geometry[0], size, (c0, c1) => stack(positions.Select(p => source[.., p.Y..(p.Y + size), (p.X + c0)..(p.X + c1)]).ToArray()));
         for (int l = 0; ; l++)
         {
             var g = geometry[l];
@@ -366,12 +365,20 @@ public sealed class ReuseEngine : IDisposable
             }
 
             if (l == steps.Count - 1) return Columns(0, w);
-            var next = geometry[l + 1];
-            int eLeft = next.Left?.InCols.Hi ?? 0, eRight = next.Right is { } nr ? w - nr.InCols.Lo : 0;
-            if (next.Left is null) left = right = null;                  // the next step is all band
-            else if (next.Right is null || eLeft + eRight >= w) left = right = Columns(0, w);
-            else { left = Columns(0, eLeft); right = Columns(w - eRight, w); }
+            (left, right) = Edges(geometry[l + 1], w, Columns);
         }
+    }
+
+    /// <summary>
+    /// The columns of a map (width <paramref name="w"/>, cut by <paramref name="columns"/>) that a step's strips read:
+    /// [0, left's width) and [w - right's width, w); the whole map when they meet, none when the step is all band.
+    /// </summary>
+    static (Tensor? Left, Tensor? Right) Edges(StepGeometry step, int w, Func<int, int, Tensor> columns)
+    {
+        if (step.Left is null) return (null, null);
+        int eLeft = step.Left.InCols.Hi, eRight = step.Right is { } r ? w - r.InCols.Lo : 0;
+        if (step.Right is null || eLeft + eRight >= w) { var whole = columns(0, w); return (whole, whole); }
+        return (columns(0, eLeft), columns(w - eRight, w));
     }
 
     Tensor PatchPrefix(int start, int count)
