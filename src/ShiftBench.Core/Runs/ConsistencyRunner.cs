@@ -161,7 +161,7 @@ public static class ConsistencyRunner
                     foreach (var (name, t) in outputs) if (name != ModelEntry.LogitsLayer) t.Dispose();
                     var top1 = logits.argmax(1).data<long>().ToArray();
                     int classes = (int)logits.shape[1];
-                    var probs = nn.functional.softmax(logits, 1).data<float>().ToArray();
+                    var probs = TensorMemory.ToFloatArray(nn.functional.softmax(logits, 1));
                     for (int i = 0; i < count; i++)
                     {
                         values[2 * i] = top1[i];

@@ -75,6 +75,7 @@ public static class ExperimentRunner
         int stopAt = Math.Min(end, begin + (request.MaxPositions ?? positions));
         double secondsBefore = request.Shard is null ? 0 : ShardedRun.ReadProgress(workDir)?.Seconds ?? 0;
         var files = new Dictionary<string, NpyRowFile>();
+        var rows = new Dictionary<string, float[]>(); // one buffer per layer, reused by every batch
         int computedHere = 0;
         var loop = Stopwatch.StartNew();
         try
@@ -105,7 +106,10 @@ public static class ExperimentRunner
                     {
                         if (!files.TryGetValue(layer, out var file))
                             files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(workDir, RunLayout.FeaturesFile(layer)), end - begin, values.shape[1], keepExisting: next > begin);
-                        file.WriteRows(start - begin, values.data<float>().ToArray());
+                        int length = checked((int)values.numel());
+                        if (!rows.TryGetValue(layer, out var buffer) || buffer.Length < length) rows[layer] = buffer = new float[length];
+                        TensorMemory.CopyTo(values, buffer);
+                        file.WriteRows(start - begin, buffer.AsSpan(0, length));
                     }
                 }
                 foreach (var file in files.Values) file.Flush();

@@ -72,7 +72,7 @@ public static class PrecisionComparison
         {
             foreach (var (layer, t) in outputs)
                 using (t)
-                    if (rows.TryGetValue(layer, out var list)) list.Add(t.data<float>().ToArray());
+                    if (rows.TryGetValue(layer, out var list)) list.Add(TensorMemory.ToFloatArray(t));
         }
         // The benched positions, then the anchors (one batch).
         for (int start = 0; start < positions; start += batchSize)

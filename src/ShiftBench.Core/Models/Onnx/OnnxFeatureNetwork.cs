@@ -97,7 +97,7 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     Dictionary<string, Tensor> RunOnce(Tensor input, int keep)
     {
         var shape = input.shape;
-        using var value = OrtValue.CreateTensorValueFromMemory(input.data<float>().ToArray(), shape);
+        using var value = OrtValue.CreateTensorValueFromMemory(TensorMemory.ToFloatArray(input), shape);
         using var runOptions = new RunOptions();
         IDisposableReadOnlyCollection<OrtValue> results;
         try
