@@ -19,10 +19,10 @@ public sealed record AlexNetSpec : ArchitectureSpec
         {
             if (filterSize is int f)
             {
-                layers.Add(MaxPool2d(kernel_size: 3, stride: 1));
+                layers.Add(new StridedMaxPool2d(3, 1));
                 layers.Add(new BlurPool(channels, f, stride: 2));
             }
-            else layers.Add(MaxPool2d(kernel_size: 3, stride: 2));
+            else layers.Add(new StridedMaxPool2d(3, 2));
         }
 
         layers.Add(Conv2d(3, 64, kernel_size: 11, stride: filterSize is null ? 4 : 2, padding: 2));

@@ -26,10 +26,10 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
         };
         if (filterSize is int f)
         {
-            features.Add(("max0", MaxPool2d(kernel_size: 3, stride: 1, padding: 1)));
+            features.Add(("max0", new StridedMaxPool2d(3, 1, 1)));
             features.Add(("pool0", new BlurPool(InitFeatures, f, stride: 2)));
         }
-        else features.Add(("pool0", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+        else features.Add(("pool0", new StridedMaxPool2d(3, 2, 1)));
 
         int channels = InitFeatures;
         for (int i = 0; i < BlockConfig.Length; i++)

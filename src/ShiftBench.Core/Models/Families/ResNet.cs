@@ -34,8 +34,8 @@ public sealed record ResNetSpec(ResNetBlock Block, int[] Layers, int Groups = 1,
             bn1 = BatchNorm2d(64);
             relu = ReLU();
             maxpool = filterSize is int f
-                ? Sequential(MaxPool2d(kernel_size: 2, stride: 1), new BlurPool(64, f, stride: 2))
-                : MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
+                ? Sequential(new StridedMaxPool2d(2, 1), new BlurPool(64, f, stride: 2))
+                : new StridedMaxPool2d(3, 2, 1);
             int inplanes = 64;
             layer1 = MakeLayer(spec, ref inplanes, 64, spec.Layers[0], 1, filterSize);
             layer2 = MakeLayer(spec, ref inplanes, 128, spec.Layers[1], 2, filterSize);

@@ -33,10 +33,10 @@ public sealed record VggSpec(char Configuration, bool BatchNorm) : ArchitectureS
             {
                 if (filterSize is int f)
                 {
-                    layers.Add(MaxPool2d(kernel_size: 2, stride: 1));
+                    layers.Add(new StridedMaxPool2d(2, 1));
                     layers.Add(new BlurPool(channels, f, stride: 2));
                 }
-                else layers.Add(MaxPool2d(kernel_size: 2, stride: 2));
+                else layers.Add(new StridedMaxPool2d(2, 2));
                 continue;
             }
             layers.Add(Conv2d(channels, width, kernel_size: 3, padding: 1));

@@ -8,7 +8,7 @@ namespace ShiftBench.Runs.Reuse;
 
 /// <summary>
 /// One step of a network's trunk as exact reuse sees it: a block (ResNet BasicBlock or Bottleneck, MobileNetV2
-/// InvertedResidual, DenseNet dense layer), or a windowed module (Conv2d, MaxPool2d, AvgPool2d, BlurPool, or a
+/// InvertedResidual, DenseNet dense layer), or a windowed module (Conv2d, max pool, AvgPool2d, BlurPool, or a
 /// Sequential of them) with the pointwise modules that follow it folded in. <see cref="Graph"/> evaluates it on windows
 /// of a map; <see cref="Whole"/> is what the network itself computes (its real modules) on a whole map.
 /// </summary>
@@ -158,7 +158,7 @@ public sealed class ReuseStep
             ? new WindowOp { Name = path, Rows = Axis.Pointwise, Cols = Axis.Pointwise, Fill = PadFill.Zeros, MacsPerOutput = 0, Core = module.call }
             : null;
 
-    /// <summary>Conv2d (zero padding, no dilation), MaxPool2d (-inf padding, floor mode), AvgPool2d (no padding), BlurPool (reflection).</summary>
+    /// <summary>Conv2d (zero padding, no dilation), max pool (-inf padding, floor mode), AvgPool2d (no padding), BlurPool (reflection).</summary>
     static WindowOp? Windowed(nn.Module<Tensor, Tensor> module, string path)
     {
         static Axis Make(long[] kernel, long[]? stride, long[]? padding, int axis)
@@ -182,13 +182,13 @@ public sealed class ReuseStep
                     Core = t => nn.functional.conv2d(t, weight, bias, strides: stride, padding: [0, 0], groups: groups),
                 };
             }
-            case MaxPool2d mp when !mp.ceil_mode && (mp.dilation is null || mp.dilation.All(d => d == 1)):
+            case StridedMaxPool2d mp:
             {
-                Axis rows = Make(mp.kernel_size, mp.stride, mp.padding, 0), cols = Make(mp.kernel_size, mp.stride, mp.padding, 1);
+                var axis = new Axis(mp.KernelSize, mp.Stride, mp.Padding, mp.Padding);
                 return new WindowOp
                 {
-                    Name = path, Rows = rows, Cols = cols, Fill = PadFill.NegativeInfinity, MacsPerOutput = rows.Kernel * cols.Kernel,
-                    Core = t => nn.functional.max_pool2d(t, [rows.Kernel, cols.Kernel], [rows.Stride, cols.Stride]),
+                    Name = path, Rows = axis, Cols = axis, Fill = PadFill.NegativeInfinity, MacsPerOutput = mp.KernelSize * mp.KernelSize,
+                    Core = t => StridedMaxPool2d.Pool(t, mp.KernelSize, mp.Stride, mp.KernelSize, mp.Stride),
                 };
             }
             case AvgPool2d ap when !ap.ceil_mode && ap.divisor_override is null && (ap.padding is null || ap.padding.All(p => p == 0)):
