@@ -36,11 +36,11 @@ public static partial class ModelRegistry
     // torchvision IMAGENET1K_V1 file, antialiased files.
     public static readonly IReadOnlyList<Architecture> Architectures =
     [
-        Arch("alexnet", new AlexNetSpec(), 32, "alexnet-owt-7be5be79.pth",
+        Arch("alexnet", new AlexNetSpec(), 64, "alexnet-owt-7be5be79.pth",
             "alexnet_lpf2-da8aca74.pth", "alexnet_lpf3-f9bbc410.pth", "alexnet_lpf4-0114fe25.pth", "alexnet_lpf5-4fa3706a.pth", "alexnet_lpf4_finetune-20598a7a.pth"),
         Arch("vgg11", new VggSpec('A', false), 4, "vgg11-8a719046.pth", "vgg11_lpf4_finetune-35eab449.pth"),
         Arch("vgg13", new VggSpec('B', false), 4, "vgg13-19584684.pth", "vgg13_lpf4_finetune-d8ff02c4.pth"),
-        Arch("vgg16", new VggSpec('D', false), 4, "vgg16-397923af.pth",
+        Arch("vgg16", new VggSpec('D', false), 32, "vgg16-397923af.pth",
             "vgg16_lpf2-60268e0c.pth", "vgg16_lpf3-e9b0ce42.pth", "vgg16_lpf4-de9267ac.pth", "vgg16_lpf5-1391f70c.pth", "vgg16_lpf4_finetune-79c9dff7.pth"),
         Arch("vgg19", new VggSpec('E', false), 4, "vgg19-dcbb9e9d.pth", "vgg19_lpf4_finetune-7ab2cf45.pth"),
         Arch("vgg11_bn", new VggSpec('A', true), 4, "vgg11_bn-6002323d.pth", "vgg11_bn_lpf4_finetune-5d60b5e4.pth"),
@@ -52,7 +52,7 @@ public static partial class ModelRegistry
             "resnet18_lpf2-6e2ee76f.pth", "resnet18_lpf3-449351b9.pth", "resnet18_lpf4-8c77af40.pth", "resnet18_lpf5-c1eed0a1.pth", "resnet18_lpf4_finetune-8cc58f59.pth"),
         Arch("resnet34", new ResNetSpec(ResNetBlock.Basic, [3, 4, 6, 3]), 4, "resnet34-b627a593.pth",
             "resnet34_lpf2-4707aed9.pth", "resnet34_lpf3-16aa6c48.pth", "resnet34_lpf4-55747267.pth", "resnet34_lpf5-85283561.pth", "resnet34_lpf4_finetune-db622952.pth"),
-        Arch("resnet50", ResNet50Layout, 8, "resnet50-0676ba61.pth",
+        Arch("resnet50", ResNet50Layout, 16, "resnet50-0676ba61.pth",
             "resnet50_lpf2-f0f7589d.pth", "resnet50_lpf3-a4e868d2.pth", "resnet50_lpf4-994b528f.pth", "resnet50_lpf5-9953c9ad.pth", "resnet50_lpf4_finetune-cad66808.pth"),
         Arch("resnet101", ResNet101Layout, 4, "resnet101-63fe2227.pth",
             "resnet101_lpf2-3d00941d.pth", "resnet101_lpf3-928f1444.pth", "resnet101_lpf4-f8a116ff.pth", "resnet101_lpf5-1f3745af.pth", "resnet101_lpf4_finetune-9280acb0.pth"),
@@ -66,7 +66,7 @@ public static partial class ModelRegistry
         Arch("densenet161", new DenseNetSpec(48, [6, 12, 36, 24], 96), 4, "densenet161-8d451a50.pth", "densenet161_lpf4_finetune-a5e0f328.pth"),
         Arch("densenet169", new DenseNetSpec(32, [6, 12, 32, 32], 64), 4, "densenet169-b2777c0a.pth", "densenet169_lpf4_finetune-992131e6.pth"),
         Arch("densenet201", new DenseNetSpec(32, [6, 12, 48, 32], 64), 4, "densenet201-c1103571.pth", "densenet201_lpf4_finetune-736979b2.pth"),
-        Arch("mobilenet_v2", new MobileNetV2Spec(), 4, "mobilenet_v2-b0353104.pth",
+        Arch("mobilenet_v2", new MobileNetV2Spec(), 16, "mobilenet_v2-b0353104.pth",
             "mobilenet_v2_lpf2-f4379012.pth", "mobilenet_v2_lpf3-23b2e2ee.pth", "mobilenet_v2_lpf4-2e0b9cb9.pth", "mobilenet_v2_lpf5-ab8fe968.pth", "mobilenet_v2_lpf4_finetune-7eed94b1.pth"),
     ];
 
