@@ -25,16 +25,16 @@ public sealed class StridedMaxPool2d : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        if (Padding == 0) return Pool(input, KernelSize, Stride, KernelSize, Stride);
+        if (Padding == 0) return Pool(input, KernelSize, Stride);
         using var padded = nn.functional.pad(input, [Padding, Padding, Padding, Padding], value: double.NegativeInfinity);
-        return Pool(padded, KernelSize, Stride, KernelSize, Stride);
+        return Pool(padded, KernelSize, Stride);
     }
 
     /// <summary>Max pooling of an N x C x H x W map without padding: columns first, then rows.</summary>
-    public static Tensor Pool(Tensor input, int kernelRows, int strideRows, int kernelCols, int strideCols)
+    public static Tensor Pool(Tensor input, int kernel, int stride)
     {
-        using var columns = Along(input, 3, kernelCols, strideCols);
-        return Along(columns, 2, kernelRows, strideRows);
+        using var columns = Along(input, 3, kernel, stride);
+        return Along(columns, 2, kernel, stride);
     }
 
     static Tensor Along(Tensor input, int dim, int kernel, int stride)

@@ -123,7 +123,7 @@ public sealed class ReuseEngine : IDisposable
         {
             if (!methods.Any(faster.Contains))
             {
-                record = ReuseRecord.Off(mode, $"{model!.Model} {(model.IsAntialiased ? "antialiased" : "torchvision")}: {string.Join(" and ", methods)} measured no faster than brute force on the reference CPU (--reuse on forces it)");
+                record = ReuseRecord.Off(mode, $"{model!.Model}: {string.Join(" and ", methods)} measured no faster than brute force on the reference CPU (--reuse on forces it)");
                 return null;
             }
             methods = [.. methods.Where(faster.Contains)];

@@ -188,7 +188,7 @@ public sealed class ReuseStep
                 return new WindowOp
                 {
                     Name = path, Rows = axis, Cols = axis, Fill = PadFill.NegativeInfinity, MacsPerOutput = mp.KernelSize * mp.KernelSize,
-                    Core = t => StridedMaxPool2d.Pool(t, mp.KernelSize, mp.Stride, mp.KernelSize, mp.Stride),
+                    Core = t => StridedMaxPool2d.Pool(t, mp.KernelSize, mp.Stride),
                 };
             }
             case AvgPool2d ap when !ap.ceil_mode && ap.divisor_override is null && (ap.padding is null || ap.padding.All(p => p == 0)):
