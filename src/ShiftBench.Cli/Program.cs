@@ -3,9 +3,7 @@ using ShiftBench.Cli.Commands;
 
 // Before any tensor exists: freed tensor memory stays in the process (page faults are what made runs slow here).
 ShiftBench.NativeHeap.KeepFreedMemory();
-var root = new RootCommand("ShiftBench: measure, picture and compare how shift-invariant a CNN is.");
-foreach (var command in CommandCatalog.All())
-    root.Subcommands.Add(command);
+var root = CliRoot.Create();
 // Ctrl-C cancels the running command, which stops after the batch in flight (a ResNet50 batch takes
 // about a second here) and says how to resume; wait for that rather than exiting mid-write.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };

@@ -7,7 +7,7 @@ namespace ShiftBench;
 /// heaps and returns freed heaps and large blocks to the kernel, so every batch's activations are mapped afresh and
 /// first-touched page by page. On the reference VM page faults are expensive: brute-force MobileNetV2 on berry took
 /// 4.9 million minor faults and ran at 16 images/s, and 83 thousand faults and 97 images/s with one arena, no mmap'd
-/// blocks and no trimming (README "Speed": the machine's slow mode). The heap then stays at the run's peak, which
+/// blocks and no trimming (docs/performance.md: the machine's slow mode). The heap then stays at the run's peak, which
 /// it reaches in the first batch anyway. Set in the process (<see cref="KeepFreedMemory"/>) they cannot move threads
 /// that already have an arena (44-70 images/s there), so the `shiftbench` script, test.sh and Slurm jobs also set
 /// <see cref="Tunables"/> in GLIBC_TUNABLES before the process starts.

@@ -6,7 +6,7 @@ using ShiftBench.Output;
 namespace ShiftBench.Tests;
 
 /// <summary>
-/// Writes complete run folders in the documented layout (README "Output layout") from random features,
+/// Writes complete run folders in the documented layout (docs/output.md) from random features,
 /// and keeps the arrays so tests can check the metrics against brute-force computations of their own.
 /// Layers: `pool` (features-pool.npy and its cosine CSVs) and `class` (class.csv, top1.npy).
 /// </summary>
@@ -94,7 +94,7 @@ static class FeatureRunFolders
         return run;
     }
 
-    /// <summary>`y,x,val` as the README documents it, written here independently of GridCsv.</summary>
+    /// <summary>`y,x,val` as docs/output.md documents it, written here independently of GridCsv.</summary>
     static void WriteGrid(string path, double[,] grid, int[] offsets)
     {
         var text = new StringBuilder("y,x,val\n");

@@ -166,10 +166,10 @@ public class ReuseTests
     }
 
     /// <summary>
-    /// The cost model's choice for the study's networks at 224, stride 1 (README's table): prints depth and share skipped.
-    /// Explicit: a tool for the README, run with --filter "FullyQualifiedName~CostModelTable".
+    /// The cost model's choice for the study's networks at 224, stride 1 (docs/reuse.md's table): prints depth and share skipped.
+    /// Explicit: a tool for docs/reuse.md, run with --filter "FullyQualifiedName~CostModelTable".
     /// </summary>
-    [Test, Explicit("prints the README's cost-model table")]
+    [Test, Explicit("prints docs/reuse.md's cost-model table")]
     public void CostModelTable()
     {
         foreach (var datasetName in new[] { "plane", "berry" })

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace ShiftBench.Tests;
 
 /// <summary>
-/// Writes run folders in the documented output layout (README "Output layout") with made-up but
+/// Writes run folders in the documented output layout (docs/output.md) with made-up but
 /// realistic grids: similarity falling off with distance from the anchor, plus small position noise.
 /// </summary>
 static class SyntheticRuns

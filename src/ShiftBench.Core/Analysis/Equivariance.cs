@@ -9,7 +9,7 @@ public sealed record MapShape(int Channels, int Height, int Width)
 }
 
 /// <summary>
-/// Feature-map equivariance (README "Metrics"): how far the map F(x_p) at position p is from the anchor's map
+/// Feature-map equivariance (docs/metrics.md): how far the map F(x_p) at position p is from the anchor's map
 /// F(x_a) moved by the same shift in map cells. A shift of d pixels is d / S cells for a map of cell stride S;
 /// only shifts where that is a whole number along both axes are compared (the rule), every other position is NaN.
 /// The distance is the cosine distance 1 - cos(F(x_p), T_k F(x_a)) over the cells both maps cover

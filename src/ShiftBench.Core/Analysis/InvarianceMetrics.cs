@@ -7,7 +7,7 @@ public sealed record GridStats(double Mean, double Min, double Std);
 public sealed record Periodicity(double PeriodY, double PeriodX, double Power);
 
 /// <summary>
-/// Every invariance metric, defined once here (README "Metrics" documents the same formulas).
+/// Every invariance metric, defined once here (docs/metrics.md documents the same formulas).
 /// f̂ is the L2-normalised feature at each of the N = rows x cols grid positions (y-major).
 /// </summary>
 public static class InvarianceMetrics

@@ -132,7 +132,7 @@ public sealed class ShiftDataset : IDisposable
 
     /// <summary>
     /// Kind subpixel at grid offset (y, x): a circular shift by (y*step, x*step) pixels, computed in float64 and
-    /// rounded half to even to 8-bit (README "Datasets" defines both methods; tools/fixtures/make_protocol_fixtures.py
+    /// rounded half to even to 8-bit (docs/datasets.md defines both methods; tools/fixtures/make_protocol_fixtures.py
     /// is the NumPy reference).
     /// </summary>
     Tensor Subpixel(int y, int x)

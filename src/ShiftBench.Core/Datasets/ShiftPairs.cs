@@ -4,7 +4,7 @@ namespace ShiftBench.Datasets;
 public readonly record struct ShiftPair(int Y1, int X1, int Y2, int X2);
 
 /// <summary>
-/// The seeded offsets of `shiftbench consistency` (README "Consistency"), the same on every machine: SplitMix64
+/// The seeded offsets of `shiftbench consistency` (docs/metrics.md, "Consistency on a folder of images"), the same on every machine: SplitMix64
 /// (state = seed; each draw adds 0x9E3779B97F4A7C15 to the state and mixes it), each draw mapped to 0..n-1 as
 /// floor(draw * n / 2^64). Images in name order, K pairs each, four draws per pair: y1, x1, y2, x2.
 /// </summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace ShiftBench.Output;
 
 /// <summary>
-/// The run folder (README "Output layout"): where a run lives, the name of every file in it, and what makes
+/// The run folder (docs/output.md): where a run lives, the name of every file in it, and what makes
 /// it complete. The one owner of these facts: writers (runs, summaries) and readers (report, compare, sweep)
 /// all ask here, so a file name or the completeness rule cannot drift between them.
 /// </summary>
@@ -64,7 +64,7 @@ public static class RunLayout
     /// <summary>cos-LAYER-ANCHOR (add .csv or .png).</summary>
     public static string CosineStem(string layer, string anchor) => $"cos-{layer}-{anchor}";
 
-    /// <summary>Feature-map equivariance of an `@map` layer against one anchor (README "Metrics"): .csv and .png.</summary>
+    /// <summary>Feature-map equivariance of an `@map` layer against one anchor (docs/metrics.md): .csv and .png.</summary>
     public static string EquivarianceStem(string layer, string anchor) => $"equiv-{layer}-{anchor}";
 
     public static string Csv(string stem) => stem + ".csv";

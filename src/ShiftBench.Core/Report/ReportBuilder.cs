@@ -183,7 +183,7 @@ public static class ReportBuilder
         };
     }
 
-    /// <summary>The class metrics the page tabulates per variant, in its row order (README "Metrics").</summary>
+    /// <summary>The class metrics the page tabulates per variant, in its row order (docs/metrics.md).</summary>
     internal static readonly string[] TableMetrics =
         ["accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", "period_y_px", "period_x_px"];
 

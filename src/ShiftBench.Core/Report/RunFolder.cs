@@ -8,7 +8,7 @@ namespace ShiftBench.Report;
 public sealed record GridFile(string Layer, string? Anchor, string Path);
 
 /// <summary>
-/// A finished run folder (OUT/dataset/model/variant/) as described in README.md "Output layout":
+/// A finished run folder (OUT/dataset/model/variant/) as described in docs/output.md:
 /// what run.json says plus the grid CSVs that are present.
 /// </summary>
 public sealed class RunFolder

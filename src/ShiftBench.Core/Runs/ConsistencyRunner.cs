@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Runs;
 
-/// <summary>What one `shiftbench consistency` run computes (README "Consistency").</summary>
+/// <summary>What one `shiftbench consistency` run computes (docs/metrics.md, "Consistency on a folder of images").</summary>
 public sealed record ConsistencyRequest
 {
     public ModelEntry? Model { get; init; }
@@ -28,7 +28,7 @@ public sealed record ConsistencyRequest
     public string OutRoot { get; init; } = "out";
     public int BatchSize { get; init; } = 16;
     public Device Device { get; init; } = CPU;
-    /// <summary>Number format of the network (README "Precision"); the crops are made in float32 either way.</summary>
+    /// <summary>Number format of the network (docs/precision.md); the crops are made in float32 either way.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
     public bool Resume { get; init; }
     public string CommandLine { get; init; } = "";

@@ -12,7 +12,7 @@ namespace ShiftBench.Runs;
 
 /// <summary>
 /// One run: every position of a dataset through one network, features of the chosen layers stored,
-/// then cosine grids against the anchors and the target-class grid written (see README "Output layout").
+/// then cosine grids against the anchors and the target-class grid written (see docs/output.md).
 /// Unfinished state lives in RUN/.partial (row files and progress.json); finished files are renamed
 /// into place and run.json is written last, so `complete: true` means every file is whole.
 /// </summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Runs.Reuse;
 
-/// <summary>What a run used: run.json's "reuse" (README "Exact reuse").</summary>
+/// <summary>What a run used: run.json's "reuse" (docs/reuse.md).</summary>
 public sealed record ReuseRecord(string Mode, string? Method, string? ReusedUntil, string? Fallback,
     double MacsPerImageBrute, double MacsPerImageReuse, IReadOnlyList<ReuseLayerCost> Layers)
 {

@@ -4,7 +4,7 @@ namespace ShiftBench.Runs.Reuse;
 
 /// <summary>
 /// Where `--reuse auto` reuses: per zoo family (<see cref="Models.Families.ArchitectureSpec.Family"/>), the methods measured faster than brute force end to end on the 2-core reference CPU
-/// (`bench --reuse on`, README "Exact reuse"). Multiply-adds skipped do not predict it: brute-force depthwise
+/// (`bench --reuse on`, docs/reuse.md). Multiply-adds skipped do not predict it: brute-force depthwise
 /// convolutions (BlurPool, MobileNetV2) run far below their FLOP rate, so reuse pays more there, while the strips and
 /// windows of small blocks (MobileNetV2, DenseNet's concatenations) can cost more than they save. The cost model still
 /// picks the method and the depth among those allowed.
@@ -16,7 +16,7 @@ public static class ReusePolicy
     static readonly Dictionary<string, string[]> MeasuredFaster = new()
     {
         // End-to-end speed-ups, torchvision / antialiased (one entry serves both forms: they agree), on plane and berry at
-        // stride 1 with the default batch, median of 2-3 rounds (README "Exact reuse", 2026-11-26, after max pools became
+        // stride 1 with the default batch, median of 2-3 rounds (docs/reuse.md "Measured speed", 2026-11-26, after max pools became
         // strided views and the study's batches grew).
         ["alexnet"] = Both,       // 1.02-1.31x / 1.23-1.32x
         ["vgg"] = Both,           // 2.63-2.75x / 2.52-2.80x

@@ -32,7 +32,7 @@ public readonly record struct Axis(int Kernel, int Stride, int PadBefore, int Pa
 
 /// <summary>
 /// A module evaluated on a window: <see cref="Core"/> is the module on an input already padded as the module pads, so
-/// any block of its outputs can be computed from the input window it reads (the window algebra, README "Exact reuse").
+/// any block of its outputs can be computed from the input window it reads (the window algebra, docs/reuse.md).
 /// Pointwise modules (ReLU, ReLU6, eval batch norm) have kernel 1 and no padding.
 /// </summary>
 public sealed class WindowOp
