@@ -99,6 +99,12 @@ public static class BenchCommand
             yield return $"{r.Precision.Name(),-10} {r.ForwardImagesPerSecond,8:F1} img/s {r.EndToEndImagesPerSecond,12:F1} img/s " +
                 $"{r.ForwardImagesPerSecond / first.ForwardImagesPerSecond,16:F2}x {r.EndToEndImagesPerSecond / first.EndToEndImagesPerSecond,10:F2}x " +
                 $"{r.ForwardGflops,8:F1} {r.ShareOfPeak,13:P0}";
+        if (results.FirstOrDefault(r => r.Precision == Precision.Fp32) is { } fp32)
+        {
+            var cpu = CpuInfo.Current();
+            foreach (var r in results.Where(r => r.Precision != Precision.Fp32))
+                yield return cpu.Verdict(r.Precision, r.ForwardImagesPerSecond / fp32.ForwardImagesPerSecond, r.EndToEndImagesPerSecond / fp32.EndToEndImagesPerSecond);
+        }
         if (deviations.Count == 0) yield break;
         var d0 = deviations[0];
         yield return $"grids against {d0.Reference.Name()} on the {d0.Positions} benched positions of {dataset} (every layer's cosines to anchors {string.Join(",", Anchors.Named)}; " +

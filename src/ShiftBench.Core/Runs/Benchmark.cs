@@ -66,12 +66,14 @@ public static class Benchmark
         using (var input = randn(batchSize, 3, onnx.Size, onnx.Size))
         {
             foreach (var t in network.Forward(input).Values) t.Dispose(); // warm-up
+            const string task = "forward only (ONNX Runtime)";
             var clock = Stopwatch.StartNew();
+            progress?.Report(new ProgressUpdate(task, 0, images, "images")); // the rate's start, as the clock's
             int done = 0;
             for (; done < images; done += batchSize)
             {
                 foreach (var t in network.Forward(input).Values) t.Dispose();
-                progress?.Report(new ProgressUpdate("forward only (ONNX Runtime)", done + batchSize, images, "images"));
+                progress?.Report(new ProgressUpdate(task, done + batchSize, images, "images"));
             }
             forward = done / clock.Elapsed.TotalSeconds;
         }
@@ -92,18 +94,24 @@ public static class Benchmark
         }
     }
 
-    static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, Precision precision, IProgress<ProgressUpdate>? progress)
+    /// <summary>
+    /// Images/s of forward passes on one random batch after a warm-up pass: at least <c>images</c> images, whole
+    /// batches. Progress starts at 0 images when the clock starts, so its last rate is the figure returned.
+    /// </summary>
+    public static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, Precision precision, IProgress<ProgressUpdate>? progress)
     {
         using var _ = inference_mode();
         using var input = randn(batchSize, 3, 224, 224, dtype: precision.ScalarType(), device: device);
         model.call(input).Dispose(); // warm-up: first-call allocations and kernel selection
+        string task = $"forward only ({precision.Name()})";
         var clock = Stopwatch.StartNew();
+        progress?.Report(new ProgressUpdate(task, 0, images, "images"));
         int done = 0;
         for (; done < images; done += batchSize)
         {
             using var output = model.call(input);
             if (device.type == DeviceType.CUDA) cuda.synchronize();
-            progress?.Report(new ProgressUpdate($"forward only ({precision.Name()})", done + batchSize, images, "images"));
+            progress?.Report(new ProgressUpdate(task, done + batchSize, images, "images"));
         }
         return done / clock.Elapsed.TotalSeconds;
     }
