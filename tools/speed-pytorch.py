@@ -29,7 +29,7 @@ def main():
             model(x)
             done += batch
         seconds = time.perf_counter() - start
-    print(f"{model_name} {batch} {done} {torch.get_num_threads()} {precision} {done / seconds:.3f}")
+    print(f"{model_name} {batch} {done} {torch.get_num_threads()} {precision} {done / seconds:.1f}")
 
 
 if __name__ == "__main__":

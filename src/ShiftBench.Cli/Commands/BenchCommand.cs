@@ -71,9 +71,7 @@ public static class BenchCommand
                 throw new ShiftBenchException(precisions.Count < 2
                     ? "--weights is for the grid comparison of two or more precisions: add e.g. --precision fp32,bf16 (timings use synthetic weights)"
                     : $"--weights {file} does not exist: give the {entry.VariantName} weights file of {entry.Model}");
-            var results = new List<BenchResult>();
-            foreach (var p in precisions)
-                results.Add(await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, progress, parse.GetValue(layers), p), cancel)));
+            var results = await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, precisions, progress, parse.GetValue(layers)), cancel));
             var deviations = await ConsoleProgress.RunAsync(progress => Task.Run(() =>
                 PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
