@@ -90,7 +90,7 @@ for model in ${models//,/ }; do
   e2e=$(field '^fp32 +[0-9.]+ img/s +\K[0-9.]+' "$log")
   brute=$(field 'brute force \K[0-9.]+' "$log")
   reuse=$(field ', reuse \K[0-9.]+' "$log")
-  rows+="| $model | $batch | $n | $pt | $fwd | $(ratio "$fwd" "$pt") | $e2e | ${reuse:--} | $(ratio "$reuse" "$brute") |"$'\n'
+  rows+="| $model | $batch | $n | $pt | $fwd | $(ratio "$fwd" "$pt") | ${brute:-$e2e} | ${reuse:--} | $(ratio "$reuse" "$brute") |"$'\n'
   if [ "$bf16" = 1 ]; then
     fwd16=$(field '^bf16 +\K[0-9.]+' "$log")
     bf16rows+="| $model | $pt16 | $(ratio "$pt16" "$pt") | $fwd16 | $(field '^bf16 is \K[0-9.]+x' "$log") |"$'\n'
@@ -122,9 +122,9 @@ mkdir -p "$(dirname "$out")"
   echo "  ShiftBench's zoo. PyTorch uses torchvision's networks with random weights, ShiftBench synthetic ones: speed"
   echo "  does not depend on the weights' values."
   echo "- End to end is \`shiftbench run\` on the first positions of $dataset at stride 1 (dataset images, hooks on every named"
-  echo "  layer, row files): brute force, and with exact reuse (median of $rounds alternating rounds; same results)."
+  echo "  layer, row files): brute force and with exact reuse, the median of $rounds alternating rounds of each (same results)."
   echo
-  echo "| network | batch | images | PyTorch forward (images/s) | ShiftBench forward (images/s) | ShiftBench / PyTorch | ShiftBench end to end (images/s) | end to end with reuse (images/s) | reuse speed-up |"
+  echo "| network | batch | images | PyTorch forward (images/s) | ShiftBench forward (images/s) | ShiftBench / PyTorch | ShiftBench end to end, brute force (images/s) | end to end with reuse (images/s) | reuse speed-up |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s' "$rows"
   if [ "$bf16" = 1 ]; then
