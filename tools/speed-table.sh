@@ -8,9 +8,9 @@
 # Usage: tools/speed-table.sh [--quick] [--models a,b] [--images N] [--rounds N] [--threads N] [--bf16|--no-bf16]
 #                             [--dataset D] [--out FILE] [--dry-run]
 #   --quick     one batch per figure, one reuse round, no bf16, written to out/speed-quick.md and marked as a
-#               check (a minute or two): not a measurement
+#               check (a few minutes on a quiet machine): not a measurement
 #   default     128 images per figure, 3 alternating reuse rounds (median), fp32 and bf16, written to docs/speed.md
-#               (about 6-10 minutes on 2 cores); run it on a quiet machine: the load average is recorded
+#               (about 7 min on a quiet 2-core machine, estimated; not yet timed); the load average is recorded
 #   --dry-run   print each network's batch, images and the two commands, measure nothing
 # SHIFTBENCH_CLI overrides the command that runs the CLI (default: ./shiftbench, which builds it first).
 set -euo pipefail
