@@ -288,6 +288,9 @@ public class PrecisionTests
         Assert.That(lines[0], Does.StartWith("model alexnet (torchvision), batch 4, 4 images"));
         Assert.That(lines.Single(l => l.StartsWith("fp32 ")), Does.Contain("1.00x"));
         Assert.That(lines.Single(l => l.StartsWith("bf16 ") && l.Contains("img/s")), Does.Match(@"img/s\s+[0-9.]+ img/s\s+[0-9.]+x\s+[0-9.]+x"));
+        Assert.That(lines.Single(l => l.StartsWith("bf16 is ")), Does.Match(
+            @"^bf16 is [0-9.]+x fp32 forward \([0-9.]+x end to end\) on this CPU \(.+, \d+ cores; .*\): bf16 (pays here|does not pay here: use fp32)\. "),
+            "bench says whether bf16 pays on this CPU");
         Assert.That(stdout, Does.Contain("grids against fp32 on the 4 benched positions of berry"));
         var row = lines.Last(l => l.StartsWith("bf16 ") && !l.Contains("img/s")).Split(' ', StringSplitOptions.RemoveEmptyEntries); // the deviation row
         Assert.That(row[0], Is.EqualTo("bf16"));

@@ -71,9 +71,7 @@ public static class BenchCommand
                 throw new ShiftBenchException(precisions.Count < 2
                     ? "--weights is for the grid comparison of two or more precisions: add e.g. --precision fp32,bf16 (timings use synthetic weights)"
                     : $"--weights {file} does not exist: give the {entry.VariantName} weights file of {entry.Model}");
-            var results = new List<BenchResult>();
-            foreach (var p in precisions)
-                results.Add(await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, progress, parse.GetValue(layers), p), cancel)));
+            var results = await ConsoleProgress.RunAsync(progress => Task.Run(() => Benchmark.Run(entry, config, data, perBatch, count, computeDevice, precisions, progress, parse.GetValue(layers)), cancel));
             var deviations = await ConsoleProgress.RunAsync(progress => Task.Run(() =>
                 PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
@@ -99,6 +97,12 @@ public static class BenchCommand
             yield return $"{r.Precision.Name(),-10} {r.ForwardImagesPerSecond,8:F1} img/s {r.EndToEndImagesPerSecond,12:F1} img/s " +
                 $"{r.ForwardImagesPerSecond / first.ForwardImagesPerSecond,16:F2}x {r.EndToEndImagesPerSecond / first.EndToEndImagesPerSecond,10:F2}x " +
                 $"{r.ForwardGflops,8:F1} {r.ShareOfPeak,13:P0}";
+        if (results.FirstOrDefault(r => r.Precision == Precision.Fp32) is { } fp32)
+        {
+            var cpu = CpuInfo.Current();
+            foreach (var r in results.Where(r => r.Precision != Precision.Fp32))
+                yield return cpu.Verdict(r.Precision, r.ForwardImagesPerSecond / fp32.ForwardImagesPerSecond, r.EndToEndImagesPerSecond / fp32.EndToEndImagesPerSecond);
+        }
         if (deviations.Count == 0) yield break;
         var d0 = deviations[0];
         yield return $"grids against {d0.Reference.Name()} on the {d0.Positions} benched positions of {dataset} (every layer's cosines to anchors {string.Join(",", Anchors.Named)}; " +

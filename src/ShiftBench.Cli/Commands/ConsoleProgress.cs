@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Spectre.Console;
 
 namespace ShiftBench.Cli.Commands;
@@ -34,20 +33,22 @@ public static class ConsoleProgress
     sealed class LiveBars(ProgressContext ctx) : IProgress<ProgressUpdate>
     {
         readonly Lock gate = new();
-        readonly Dictionary<string, (ProgressTask Bar, Stopwatch Clock, long FirstDone)> bars = [];
+        readonly Dictionary<string, ProgressTask> bars = [];
+        readonly ProgressRates rates = new();
 
         public void Report(ProgressUpdate u)
         {
             lock (gate)
             {
-                if (!bars.TryGetValue(u.Task, out var state))
-                    bars[u.Task] = state = (ctx.AddTask(Markup.Escape(u.Task), maxValue: Math.Max(1, u.Total)), Stopwatch.StartNew(), u.Done);
-                if (u.Total > 0) state.Bar.MaxValue = u.Total;
-                state.Bar.Value = u.Done;
-                // Rate over this session only (a resumed run starts at FirstDone).
-                double rate = (u.Done - state.FirstDone) / Math.Max(state.Clock.Elapsed.TotalSeconds, 1e-9);
+                if (!bars.TryGetValue(u.Task, out var bar))
+                    bars[u.Task] = bar = ctx.AddTask(Markup.Escape(u.Task), maxValue: Math.Max(1, u.Total));
+                if (u.Total > 0) bar.MaxValue = u.Total;
+                bar.Value = u.Done;
+                // The rate of this pass only (a resumed run starts past 0; a task run again starts a new pass).
+                var reading = rates.Observe(u);
                 string of = u.Total > 0 ? $"/{u.Total}" : "";
-                state.Bar.Description = Markup.Escape($"{u.Task}  {Format(u.Done, u.Unit)}{of} {u.Unit}  {Format((long)rate, u.Unit)} {u.Unit}/s");
+                string rate = reading.Rate is { } r ? $"  {Format((long)r, u.Unit)} {u.Unit}/s" : "";
+                bar.Description = Markup.Escape($"{u.Task}  {Format(u.Done, u.Unit)}{of} {u.Unit}{rate}");
             }
         }
     }
@@ -58,22 +59,22 @@ public static class ConsoleProgress
     {
         static readonly TimeSpan Every = TimeSpan.FromSeconds(10);
         readonly Lock gate = new();
-        readonly Dictionary<string, (Stopwatch Clock, TimeSpan LastPrinted)> tasks = [];
+        readonly ProgressRates rates = new();
+        readonly Dictionary<string, TimeSpan> lastPrinted = [];
 
         public void Report(ProgressUpdate u)
         {
             lock (gate)
             {
-                if (!tasks.TryGetValue(u.Task, out var state))
-                    tasks[u.Task] = state = (Stopwatch.StartNew(), TimeSpan.Zero);
-                var elapsed = state.Clock.Elapsed;
+                var reading = rates.Observe(u);
+                if (reading.NewPass) lastPrinted[u.Task] = TimeSpan.Zero;
                 bool finished = u.Total > 0 && u.Done >= u.Total;
-                if (!finished && elapsed - state.LastPrinted < Every) return;
-                tasks[u.Task] = (state.Clock, elapsed);
-                double rate = u.Done / Math.Max(elapsed.TotalSeconds, 1e-9);
-                string eta = u.Total > 0 && rate > 0 ? $", eta {TimeSpan.FromSeconds((u.Total - u.Done) / rate):hh\\:mm\\:ss}" : "";
+                if (!finished && reading.PassElapsed - lastPrinted[u.Task] < Every) return;
+                lastPrinted[u.Task] = reading.PassElapsed;
+                string rate = reading.Rate is { } r ? $", {r:F1} {u.Unit}/s" : "";
+                string eta = u.Total > 0 && reading.Rate is > 0 ? $", eta {TimeSpan.FromSeconds((u.Total - u.Done) / reading.Rate.Value):hh\\:mm\\:ss}" : "";
                 string of = u.Total > 0 ? $"/{u.Total}" : "";
-                Console.Error.WriteLine($"{u.Task}: {u.Done}{of} {u.Unit}, {rate:F1} {u.Unit}/s{eta}");
+                Console.Error.WriteLine($"{u.Task}: {u.Done}{of} {u.Unit}{rate}{eta}");
             }
         }
     }

@@ -23,29 +23,44 @@ public sealed record BenchResult(string Model, string Variant, int BatchSize, in
 public static class Benchmark
 {
     public static BenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device, IProgress<ProgressUpdate>? progress = null,
-        IReadOnlyList<string>? layers = null, Precision precision = Precision.Fp32)
+        IReadOnlyList<string>? layers = null, Precision precision = Precision.Fp32) =>
+        Run(entry, dataset, dataDir, batchSize, images, device, [precision], progress, layers)[0];
+
+    /// <summary>
+    /// Several precisions: every forward-only measurement first, back to back, then every end-to-end one, so that
+    /// the ratios between precisions are not skewed by a change of load between widely separated measurements.
+    /// </summary>
+    public static IReadOnlyList<BenchResult> Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int batchSize, int images, Device device,
+        IReadOnlyList<Precision> precisions, IProgress<ProgressUpdate>? progress = null, IReadOnlyList<string>? layers = null)
     {
-        Precisions.CheckSupported(precision, device, onnx: false);
+        foreach (var precision in precisions) Precisions.CheckSupported(precision, device, onnx: false);
         if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
         if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
         double gflop = GflopPerImage(entry);
-        double forward;
-        using (var model = ModelLoader.Load(entry, WeightsSource.Deterministic(), device, precision))
-            forward = ForwardImagesPerSecond(model, batchSize, images, device, precision, progress);
+        var forward = new List<double>();
+        foreach (var precision in precisions)
+        {
+            using var model = ModelLoader.Load(entry, WeightsSource.Deterministic(), device, precision);
+            forward.Add(ForwardImagesPerSecond(model, batchSize, images, device, precision, progress));
+        }
+        double peak = MatmulPeakGflops(device);
 
         string outRoot = Directory.CreateTempSubdirectory("shiftbench-bench-").FullName;
         try
         {
-            var request = new RunRequest
+            return [.. precisions.Select((precision, i) =>
             {
-                Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
-                BatchSize = batchSize, OutRoot = outRoot, Device = device, Precision = precision, MaxPositions = images, Layers = layers ?? [],
-                // Brute force, so precisions compare like for like (reuse is fp32 only); ReuseBenchmark measures reuse.
-                Reuse = Reuse.ReuseEngine.OffMode,
-            };
-            var endToEnd = ExperimentRunner.Run(request, progress);
-            return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),
-                forward, endToEnd.ImagesPerSecond, gflop, MatmulPeakGflops(device), precision);
+                var request = new RunRequest
+                {
+                    Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
+                    BatchSize = batchSize, OutRoot = Path.Combine(outRoot, precision.Name()), Device = device, Precision = precision, MaxPositions = images, Layers = layers ?? [],
+                    // Brute force, so precisions compare like for like (reuse is fp32 only); ReuseBenchmark measures reuse.
+                    Reuse = Reuse.ReuseEngine.OffMode,
+                };
+                var endToEnd = ExperimentRunner.Run(request, progress);
+                return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),
+                    forward[i], endToEnd.ImagesPerSecond, gflop, peak, precision);
+            })];
         }
         finally
         {
@@ -66,12 +81,14 @@ public static class Benchmark
         using (var input = randn(batchSize, 3, onnx.Size, onnx.Size))
         {
             foreach (var t in network.Forward(input).Values) t.Dispose(); // warm-up
+            const string task = "forward only (ONNX Runtime)";
             var clock = Stopwatch.StartNew();
+            progress?.Report(new ProgressUpdate(task, 0, images, "images")); // the rate's start, as the clock's
             int done = 0;
             for (; done < images; done += batchSize)
             {
                 foreach (var t in network.Forward(input).Values) t.Dispose();
-                progress?.Report(new ProgressUpdate("forward only (ONNX Runtime)", done + batchSize, images, "images"));
+                progress?.Report(new ProgressUpdate(task, done + batchSize, images, "images"));
             }
             forward = done / clock.Elapsed.TotalSeconds;
         }
@@ -92,18 +109,24 @@ public static class Benchmark
         }
     }
 
-    static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, Precision precision, IProgress<ProgressUpdate>? progress)
+    /// <summary>
+    /// Images/s of forward passes on one random batch after a warm-up pass: at least <c>images</c> images, whole
+    /// batches. Progress starts at 0 images when the clock starts, so its last rate is the figure returned.
+    /// </summary>
+    public static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> model, int batchSize, int images, Device device, Precision precision, IProgress<ProgressUpdate>? progress)
     {
         using var _ = inference_mode();
         using var input = randn(batchSize, 3, 224, 224, dtype: precision.ScalarType(), device: device);
         model.call(input).Dispose(); // warm-up: first-call allocations and kernel selection
+        string task = $"forward only ({precision.Name()})";
         var clock = Stopwatch.StartNew();
+        progress?.Report(new ProgressUpdate(task, 0, images, "images"));
         int done = 0;
         for (; done < images; done += batchSize)
         {
             using var output = model.call(input);
             if (device.type == DeviceType.CUDA) cuda.synchronize();
-            progress?.Report(new ProgressUpdate($"forward only ({precision.Name()})", done + batchSize, images, "images"));
+            progress?.Report(new ProgressUpdate(task, done + batchSize, images, "images"));
         }
         return done / clock.Elapsed.TotalSeconds;
     }
