@@ -28,8 +28,11 @@ public static class DatasetCatalog
     public static IReadOnlyList<string> Names() =>
         ConfigsDirectory() is { } dir
             ? Directory.GetFiles(dir, "*.yaml").Select(f => Path.GetFileNameWithoutExtension(f)!)
-                .Where(n => !n.Contains("sweep")).Order().ToList()
+                .Where(n => !IsSweepConfig(n)).Order().ToList()
             : BuiltInNames();
+
+    /// <summary>configs/ also holds sweep files (ci-sweep.yaml, study.yaml), which are not datasets; the csproj leaves the same out.</summary>
+    public static bool IsSweepConfig(string name) => name.Contains("sweep", StringComparison.Ordinal) || name == "study";
 
     /// <summary>configs/ of the repository: found from the working directory, else from the program's location.</summary>
     public static string? ConfigsDirectory() =>
