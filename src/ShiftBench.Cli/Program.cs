@@ -7,4 +7,6 @@ var root = CliRoot.Create();
 // Ctrl-C cancels the running command, which stops after the batch in flight (a ResNet50 batch takes
 // about a second here) and says how to resume; wait for that rather than exiting mid-write.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
-return await root.Parse(args).InvokeAsync(invocation);
+var parse = root.Parse(args);
+if (ParseErrors.Failed(parse)) return ParseErrors.Report(parse, Console.Error);
+return await parse.InvokeAsync(invocation);

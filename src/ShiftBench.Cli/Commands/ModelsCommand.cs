@@ -70,7 +70,7 @@ public static class ModelsCommand
     {
         Console.WriteLine($"{m.Path}");
         Console.WriteLine($"  producer {m.Producer}, opset {m.OpsetVersion}, sha256 {m.Sha256}");
-        Console.WriteLine($"  feeds {m.Size}x{m.Size} {(m.Bgr ? "BGR" : "RGB")}, mean {string.Join(",", m.Mean)}, std {string.Join(",", m.Std)}, batch {(m.FixedBatch?.ToString() ?? "any")}; logits (fc, class): {m.LogitsTensor}");
+        Console.WriteLine($"  feeds {m.Size}x{m.Size} {(m.Bgr ? "BGR" : "RGB")}, mean {string.Join(",", m.Mean)}, std {string.Join(",", m.Std)}, batch {(m.FixedBatch?.ToString() ?? "any")}; logits (fc, class): {m.LogitsText}");
         Console.WriteLine($"  run folder OUT/<dataset>/{m.Name}/{OnnxModel.VariantName}; layers: fc, class, or any tensor below as NAME, NAME@gap, NAME@flat");
         foreach (var t in all ? m.AllTensors : [m.Input, .. m.Outputs])
             Console.WriteLine($"{t.Kind,-12} {t.ElementType,-8} {t.ShapeText,-20} {t.Name}");

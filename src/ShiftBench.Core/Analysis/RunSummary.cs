@@ -95,7 +95,9 @@ public static class RunSummary
             entry["anchors"] = anchors;
             layers[layer] = entry;
         }
-        if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))) && g.TargetClass is { } target)
+        if (g.Layers.Contains(ModelEntry.ClassLayer) && PatchNames(runDir) is { } patches)
+            layers[ModelEntry.ClassLayer] = MeanOverPatches(runDir, patches);
+        else if (g.Layers.Contains(ModelEntry.ClassLayer) && File.Exists(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))) && g.TargetClass is { } target)
         {
             var probability = GridCsv.Read(Path.Combine(runDir, RunLayout.Csv(RunLayout.ClassStem))).Grid;
             string top1Path = Path.Combine(runDir, RunLayout.Top1);
@@ -128,6 +130,33 @@ public static class RunSummary
         AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryCsv), ToCsv(summary));
         return summary;
+    }
+
+    /// <summary>The patches of a `patches` run (run.json's "patches"), null for any other run.</summary>
+    static IReadOnlyList<string>? PatchNames(string runDir) =>
+        RunLayout.ReadRunJson(runDir)?["patches"] is JsonArray names ? [.. names.Select(n => n!.GetValue<string>())] : null;
+
+    /// <summary>
+    /// A `patches` run's class metrics: each patch's (against its own target class, from its own top1.npy), averaged
+    /// over patches; a metric undefined for any patch is null. The mean probability grid has no top-1 of its own.
+    /// </summary>
+    static JsonObject MeanOverPatches(string runDir, IReadOnlyList<string> patches)
+    {
+        var entries = patches.Select(name =>
+        {
+            string patchDir = Path.Combine(runDir, RunLayout.PatchesFolder, name);
+            string path = Path.Combine(patchDir, RunLayout.SummaryJson);
+            var summary = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))! : Write(patchDir, ReadGeometry(patchDir));
+            return summary["layers"]?[ModelEntry.ClassLayer] as JsonObject
+                ?? throw new ShiftBenchException($"{patchDir} has no class metrics; rerun the patches run with --layers including class");
+        }).ToList();
+        var mean = new JsonObject();
+        foreach (var metric in entries[0].Select(e => e.Key))
+        {
+            var values = entries.Select(e => e[metric] is JsonValue v && v.TryGetValue(out double d) ? d : (double?)null).ToList();
+            mean[metric] = values.All(v => v is not null) ? Number(values.Average(v => v!.Value)) : null;
+        }
+        return mean;
     }
 
     const string CentreAnchor = "c";

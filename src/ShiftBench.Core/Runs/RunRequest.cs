@@ -66,7 +66,7 @@ public sealed record RunRequest
 
     /// <summary>Layer names to write: the zoo's named layers and module paths (see <see cref="ZooLayers"/>), or the ONNX file's tensors, fc and class.</summary>
     public IReadOnlyList<string> ResolveLayers() =>
-        Onnx is { } onnx ? onnx.ResolveLayers(Layers) : ZooLayers.Resolve(Zoo, Layers);
+        Onnx is { } onnx ? onnx.ResolveLayers(Layers, Dataset.TargetClass) : ZooLayers.Resolve(Zoo, Layers);
 }
 
 public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped, int Positions, int PositionsComputed,

@@ -48,10 +48,11 @@ internal sealed class LegacyPthReader : IStorageSource
             if (count != root.NumElements)
                 throw new WeightFormatException($"storage {key} holds {count} elements, {root.NumElements} expected");
             _dataOffsets[key] = _stream.Position;
-            long byteCount = count * ElementSize(root.DType);
-            if (byteCount > _stream.Length - _stream.Position)
-                throw new WeightFormatException("file ends inside a storage's bytes");
-            _stream.Seek(byteCount, SeekOrigin.Current);
+            long elementSize = StorageBytes.ElementSize(root.DType);
+            // Compared by division: a crafted count must not overflow into a small byte count.
+            if (count > (_stream.Length - _stream.Position) / elementSize)
+                throw new WeightFormatException($"storage {key} declares {count} elements, more than the file holds");
+            _stream.Seek(count * elementSize, SeekOrigin.Current);
         }
     }
 
@@ -63,7 +64,7 @@ internal sealed class LegacyPthReader : IStorageSource
             throw new WeightFormatException("persistent id is not a storage");
         var dtype = RestrictedUnpickler.StorageDType(pid[1]);
         string rootKey = RestrictedUnpickler.ToText(pid[2], "storage key");
-        long numElements = RestrictedUnpickler.ToLong(pid[4], "storage size");
+        long numElements = RestrictedUnpickler.StorageSize(pid[4]);
         if (_roots.TryGetValue(rootKey, out var known) && known != (dtype, numElements))
             throw new WeightFormatException($"storage {rootKey} is described twice, differently");
         _roots[rootKey] = (dtype, numElements);
@@ -104,12 +105,4 @@ internal sealed class LegacyPthReader : IStorageSource
         }
         return BinaryPrimitives.ReadInt64LittleEndian(bytes);
     }
-
-    private static long ElementSize(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 => 8,
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
-        _ => 1,
-    };
 }

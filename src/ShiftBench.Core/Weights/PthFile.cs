@@ -29,12 +29,12 @@ public static class PthFile
             if (headLength == 4 && head.SequenceEqual("PK\x03\x04"u8))
             {
                 using var zip = new ZipPthReader(stream);
-                return Materialize(zip.Root, zip);
+                return Materialize(zip.Root, zip, stream.Length);
             }
             if (headLength >= 2 && head[0] == 0x80) // a pickle's PROTO opcode: the legacy format
             {
                 var legacy = new LegacyPthReader(stream);
-                return Materialize(legacy.Root, legacy);
+                return Materialize(legacy.Root, legacy, stream.Length);
             }
             throw new WeightFormatException("neither a torch.save zip archive nor a legacy torch.save stream");
         }
@@ -48,15 +48,20 @@ public static class PthFile
         {
             throw new ShiftBenchException($"weight file {path} is truncated, corrupt or not a state dict ({e.Message}); download it again", e);
         }
+        catch (InvalidDataException e) // a damaged compressed entry, found while inflating it
+        {
+            throw new ShiftBenchException($"weight file {path} is truncated, corrupt or not a state dict ({e.Message}); download it again", e);
+        }
         catch (IOException e)
         {
             throw new ShiftBenchException($"weight file {path} cannot be read ({e.Message})", e);
         }
     }
 
-    private static OrderedDictionary<string, Tensor> Materialize(object root, IStorageSource source)
+    private static OrderedDictionary<string, Tensor> Materialize(object root, IStorageSource source, long fileLength)
     {
         var entries = StateDictEntries(root);
+        CheckSizes(entries, fileLength);
         var result = new OrderedDictionary<string, Tensor>(entries.Count);
         using var scope = NewDisposeScope();
         var storages = new Dictionary<string, Tensor>();
@@ -101,15 +106,52 @@ public static class PthFile
         return entries;
     }
 
+    /// <summary>
+    /// What the entries would allocate, refused before anything is: every tensor inside its storage, and
+    /// the tensors (as float32/int64) at most <see cref="MaxGrowth"/> times the file. A real state dict
+    /// stays under 2x (fp16 files); zero strides, repeated views or storages the file cannot hold do not.
+    /// </summary>
+    private static void CheckSizes(IReadOnlyList<(string Name, TensorRecord Record)> entries, long fileLength)
+    {
+        Int128 budget = (Int128)fileLength * MaxGrowth + MinBudget, total = 0;
+        var storages = new HashSet<string>();
+        foreach (var (name, record) in entries)
+        {
+            // A storage's bytes are held once while its tensors are cut out (a compressed entry may claim any size).
+            if (storages.Add(record.Storage.Key))
+            {
+                total += (Int128)record.Storage.NumElements * StorageBytes.ElementSize(record.Storage.DType);
+                if (total > budget)
+                    throw new WeightFormatException(
+                        $"storage {record.Storage.Key} declares {record.Storage.NumElements} elements, more than the file's {fileLength} bytes hold");
+            }
+            Int128 elements = 1, last = record.Storage.ViewOffset + record.Offset;
+            foreach (var (size, stride) in record.Shape.Zip(record.Stride))
+            {
+                elements *= size;
+                if (size > 0) last += (Int128)(size - 1) * stride;
+                if (elements > budget) break; // keeps the product from overflowing
+            }
+            if (record.Offset < 0 || (elements > 0 && last >= record.Storage.NumElements))
+                throw new WeightFormatException($"tensor {name} reaches outside its storage");
+            total += elements * (IsFloating(record.Storage.DType) ? 4 : 8);
+            if (total > budget)
+                throw new WeightFormatException(
+                    $"tensor {name} ({string.Join('x', record.Shape)}) brings the tensors to more than {MaxGrowth}x the file's " +
+                    $"{fileLength} bytes (zero strides or repeated views); save contiguous tensors");
+        }
+    }
+
+    private const int MaxGrowth = 4;
+    private const long MinBudget = 1 << 20;
+
+    private static bool IsFloating(ScalarType type) =>
+        type is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
+
     /// <summary>Cuts the tensor out of its storage (offset and strides as saved) and converts its type.</summary>
     private static Tensor Rebuild(string name, TensorRecord record, Tensor storage)
     {
-        long offset = record.Storage.ViewOffset + record.Offset;
-        long last = offset + record.Shape.Zip(record.Stride, (size, stride) => size == 0 ? 0 : (size - 1) * stride).Sum();
-        bool empty = record.Shape.Any(s => s == 0);
-        if (offset < 0 || (!empty && last >= record.Storage.NumElements))
-            throw new WeightFormatException($"tensor {name} reaches outside its storage");
-
+        long offset = record.Storage.ViewOffset + record.Offset; // checked by CheckSizes
         var view = storage.as_strided(record.Shape, record.Stride, offset);
         var target = storage.dtype switch
         {

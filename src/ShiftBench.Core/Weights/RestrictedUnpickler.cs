@@ -153,6 +153,11 @@ internal sealed class RestrictedUnpickler : Unpickler
         _ => throw new WeightFormatException($"{what} is not an integer ({value ?? "None"})"),
     };
 
+    /// <summary>A persistent id's element count: never negative (a negative count would allocate or seek backwards).</summary>
+    public static long StorageSize(object? value) => ToLong(value, "storage size") is var n && n >= 0
+        ? n
+        : throw new WeightFormatException($"storage size {value} is negative");
+
     public static string ToText(object? value, string what) => value switch
     {
         string s => s,

@@ -11,6 +11,15 @@ internal interface IStorageSource
 
 internal static class StorageBytes
 {
+    /// <summary>Bytes per element of a storage type.</summary>
+    public static long ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
+
     /// <summary>Copies exactly <paramref name="byteCount"/> little-endian bytes from the stream into the
     /// (contiguous, 1-D) tensor.</summary>
     public static void Fill(Tensor storage, Stream data, long byteCount)

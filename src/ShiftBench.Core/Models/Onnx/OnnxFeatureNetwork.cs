@@ -37,6 +37,8 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
         var options = new SessionOptions();
         try
         {
+            // The session is made from bytes (with extra outputs added), so external data is found beside the file, not in the working directory.
+            options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", System.IO.Path.GetDirectoryName(model.Path)!);
             ExecutionProvider = CpuProvider;
             if (device.type == DeviceType.CUDA)
             {
@@ -130,6 +132,11 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
                 outputs[layer] = spec.Reduce(raw);
             }
             outputs[ModelEntry.LogitsLayer] = byName[model.LogitsTensor].flatten(1);
+            // Caught here, at the first batch that has them, rather than as NaN grids at the end of the run.
+            foreach (var (layer, values) in outputs)
+                if (!torch.isfinite(values).all().item<bool>())
+                    throw new ShiftBenchException($"{model.Path}: layer {layer} holds NaN or infinite values for an input of shape [{string.Join(",", shape)}]; " +
+                        "check the model, its export, and its input normalisation (--mean, --std, --channels)");
             return outputs;
         }
     }

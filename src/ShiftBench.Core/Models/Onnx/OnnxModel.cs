@@ -196,6 +196,17 @@ public sealed class OnnxModel
         _ => $"type {type}",
     };
 
+    /// <summary>Values per image in the logits tensor (the class count of a classifier), when its shape fixes them.</summary>
+    public int? LogitsWidth => tensors[LogitsTensor].Dims is { Count: >= 2 } dims
+        && dims.Skip(1).All(d => int.TryParse(d, out int n) && n > 0)
+        ? (int)Math.Min(int.MaxValue, dims.Skip(1).Aggregate(1L, (product, d) => product * int.Parse(d, CultureInfo.InvariantCulture)))
+        : null;
+
+    /// <summary>The logits tensor as `models` shows it: its name and how many classes its shape gives.</summary>
+    public string LogitsText => $"{LogitsTensor} {tensors[LogitsTensor].ShapeText}" + (LogitsWidth is { } w
+        ? $", {w} values per image (class applies to targets 0-{w - 1})"
+        : ", width not fixed by the file");
+
     /// <summary>Every tensor a layer may name (graph outputs and intermediate values), with the input first.</summary>
     public IEnumerable<OnnxTensorInfo> AllTensors => [Input, .. Outputs, .. Intermediates];
 
@@ -212,11 +223,17 @@ public sealed class OnnxModel
     /// Layer names to write for --layers (each `fc`, `class` or NAME[@gap|@flat]); empty = the graph outputs other than
     /// the logits, then fc and class. Names are the specs as written, made file-safe; unknown tensors list the nearest.
     /// </summary>
-    public IReadOnlyList<string> ResolveLayers(IReadOnlyList<string> requested)
+    /// <param name="targetClass">The dataset's class: `class` is left out of the defaults, and refused when asked for,
+    /// where it indexes past the logits (a model with other classes, or a featurizer without logits).</param>
+    public IReadOnlyList<string> ResolveLayers(IReadOnlyList<string> requested, int? targetClass = null)
     {
         var specs = requested.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
+        bool classFits = targetClass is not { } target || LogitsWidth is not { } width || target < width;
         if (specs.Count == 0)
-            specs = [.. Outputs.Where(o => o.Name != LogitsTensor).Select(o => o.Name), ModelEntry.LogitsLayer, ModelEntry.ClassLayer];
+            specs = [.. Outputs.Where(o => o.Name != LogitsTensor).Select(o => o.Name), ModelEntry.LogitsLayer, .. classFits ? [ModelEntry.ClassLayer] : Array.Empty<string>()];
+        else if (specs.Contains(ModelEntry.ClassLayer) && !classFits)
+            throw new ShiftBenchException($"--layers class: the dataset's target class {targetClass} is past the {LogitsWidth} values of " +
+                $"{System.IO.Path.GetFileName(Path)}'s logits tensor '{LogitsTensor}'; leave class out, or name the tensor holding the class scores with --logits");
         var names = new List<string>();
         foreach (var text in specs)
         {
