@@ -26,7 +26,7 @@ public static class RunSummary
     {
         string path = Path.Combine(runDir, RunLayout.RunJson);
         JsonNode json;
-        try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        try { json = JsonNode.Parse(BoundedFile.ReadAllText(path, "run.json")) ?? throw new JsonException("empty"); }
         catch (Exception e) when (e is IOException or JsonException)
         {
             throw new ShiftBenchException($"{path} cannot be read ({e.Message.Split('\n')[0]}); rerun that run");

@@ -35,8 +35,7 @@ public static class Heatmap
         string title, bool colorBar, string? xLabel, string? yLabel, float fontSize)
     {
         int rows = grid.GetLength(0), cols = grid.GetLength(1);
-        if (!(vmax > vmin))
-            throw new ShiftBenchException($"heatmap '{title}': colour range minimum {vmin} must be below its maximum {vmax}");
+        (vmin, vmax) = ColorScale.Drawable(vmin, vmax); // a constant grid is a result, not an error
         var heatmap = plot.Add.Heatmap(grid);
         heatmap.Colormap = new ColorScale.ScottPlotColormap();
         heatmap.ManualRange = new ScottPlot.Range(vmin, vmax);

@@ -192,7 +192,7 @@ public static class ReportBuilder
     {
         string path = Path.Combine(runDir, Output.RunLayout.SummaryJson);
         JsonNode? summary;
-        try { summary = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        try { summary = File.Exists(path) ? JsonNode.Parse(Output.BoundedFile.ReadAllText(path, "summary.json")) : null; }
         catch (JsonException) { return null; }
         if (summary?["layers"]?[Models.ModelEntry.ClassLayer] is not JsonObject entry) return null;
         return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m, entry[m]?.DeepClone())));

@@ -38,7 +38,7 @@ public sealed class RunFolder
     {
         if (!Directory.Exists(root))
             throw new ShiftBenchException($"output folder '{root}' does not exist: pass the OUT folder a run wrote to");
-        return Directory.EnumerateFiles(root, RunLayout.RunJson, SearchOption.AllDirectories)
+        return FolderScan.Files(root, RunLayout.RunJson)
             .Select(p => TryLoad(Path.GetDirectoryName(p)!))
             .OfType<RunFolder>()
             .OrderBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Variant, StringComparer.Ordinal)
@@ -52,7 +52,7 @@ public sealed class RunFolder
         JsonElement root;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(jsonPath));
+            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(jsonPath, "run.json"));
             root = doc.RootElement.Clone();
         }
         catch (JsonException e)
