@@ -71,7 +71,7 @@ public static class ImageFolder
         if (codec is null || result != SKCodecResult.Success || codec.Info.Width < 1 || codec.Info.Height < 1)
             throw new ShiftBenchException($"image {path} cannot be read ({result}); replace it with a valid JPEG or PNG file or remove it from the folder");
         if ((long)codec.Info.Width * codec.Info.Height > InputLimits.MaxSourcePixels)
-            throw new ShiftBenchException($"image {path} is {codec.Info.Width}x{codec.Info.Height}, above the limit of {InputLimits.MaxSourcePixels:N0} pixels; scale it down or remove it from the folder");
+            throw new ShiftBenchException($"image {path} is {codec.Info.Width}x{codec.Info.Height}, above the limit of {InputLimits.MaxSourcePixels} pixels; scale it down or remove it from the folder");
     }
 
     /// <summary>Decodes an image to interleaved 8-bit RGB [height, width, 3].</summary>

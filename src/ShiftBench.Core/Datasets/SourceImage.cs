@@ -30,7 +30,7 @@ public static class SourceImage
         {
             var info = Image.Identify(path);
             if (info is not null && (long)info.Width * info.Height > InputLimits.MaxSourcePixels)
-                throw new ShiftBenchException($"source image {path} is {info.Width}x{info.Height}, above the limit of {InputLimits.MaxSourcePixels:N0} pixels; scale it down first");
+                throw new ShiftBenchException($"source image {path} is {info.Width}x{info.Height}, above the limit of {InputLimits.MaxSourcePixels} pixels; scale it down first");
             image = Image.Load<Rgba32>(path);
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or IOException or NotSupportedException)

@@ -36,5 +36,31 @@ public static class BoundedFile
         }
     }
 
+    /// <summary>
+    /// The lines of a text file (without '\n'; a '\r' before it is kept), like File.ReadLines but a line longer than
+    /// maxLineChars is a FormatException naming the line: a file with no line breaks (/dev/zero) cannot fill memory.
+    /// </summary>
+    public static IEnumerable<string> ReadLines(string path, int maxLineChars = 4096)
+    {
+        using var reader = new StreamReader(path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
+        var line = new StringBuilder();
+        var buffer = new char[1 << 14];
+        int read, number = 1;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+            for (int i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    yield return line.ToString();
+                    line.Clear();
+                    number++;
+                }
+                else if (line.Length == maxLineChars)
+                    throw new FormatException($"line {number} is longer than {maxLineChars} characters");
+                else line.Append(buffer[i]);
+            }
+        if (line.Length > 0) yield return line.ToString();
+    }
+
     static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : $"{bytes >> 10} KiB";
 }

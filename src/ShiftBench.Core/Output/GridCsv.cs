@@ -29,7 +29,7 @@ public static class GridCsv
     public static IEnumerable<Row> Rows(string path)
     {
         int line = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in BoundedFile.ReadLines(path))
         {
             line++;
             string text = raw.TrimEnd('\r');
