@@ -48,12 +48,49 @@ public class HeatmapTests
         Assert.That(pixelYs[0], Is.LessThan(pixelYs[2]), "row 0 (y shift 0) must be above the last row");
     }
 
-    [Test]
-    public void SavePngRejectsAnEmptyColourRange()
+    /// <summary>A grid of one row or one column (a stride that leaves one offset on an axis): each cell one stride wide at its shift.</summary>
+    [TestCase(1, 4)]
+    [TestCase(4, 1)]
+    public void SavePngDrawsASingleRowOrColumnOneStrideWide(int rows, int cols)
     {
-        var e = Assert.Throws<ShiftBenchException>(() =>
-            Heatmap.SavePng(Path.Combine(SyntheticRuns.NewOutDir(), "x.png"), new double[2, 2], 1, 1.0, 1.0, "t"));
-        Assert.That(e!.Message, Does.Contain("minimum"));
+        const int stride = 5;
+        const double vmin = 0.4, vmax = 1.0;
+        var grid = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                grid[r, c] = vmin + (vmax - vmin) * (r + c) / 3.0;
+        string path = Path.Combine(SyntheticRuns.NewOutDir(), "line.png");
+        var plot = Heatmap.SavePngPlot(path, grid, stride, vmin, vmax, "line");
+        using var image = Image.Load<Rgb24>(path);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                foreach (var (dx, dy) in new[] { (0.0, 0.0), (-0.4, -0.4), (0.4, 0.4), (-0.4, 0.4), (0.4, -0.4) })
+                {
+                    var px = plot.GetPixel(new ScottPlot.Coordinates((c + dx) * stride, (r + dy) * stride));
+                    var pixel = image[(int)px.X, (int)px.Y];
+                    Assert.That(NearLut(pixel, grid[r, c], vmin, vmax), Is.True, $"cell ({r}, {c}) at ({dy:+0.0;-0.0}, {dx:+0.0;-0.0}) drew {pixel}");
+                }
+    }
+
+    /// <summary>
+    /// A constant grid (a perfectly invariant layer, or one position) has no range: it is drawn in the top colour
+    /// (ColorScale.Drawable widens the range below vmax), also when its minimum is a hair above vmax.
+    /// </summary>
+    [TestCase(1, 1, 1.0)]
+    [TestCase(2, 3, 1.0000000000000009)]
+    public void SavePngDrawsAConstantGridInTheTopColour(int rows, int cols, double vmin)
+    {
+        var grid = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                grid[r, c] = 1.0;
+        string path = Path.Combine(SyntheticRuns.NewOutDir(), "x.png");
+        var plot = Heatmap.SavePngPlot(path, grid, 1, vmin, 1.0, "t");
+        using var image = Image.Load<Rgb24>(path);
+        var px = plot.GetPixel(new ScottPlot.Coordinates(0, 0));
+        var pixel = image[(int)px.X, (int)px.Y];
+        Assert.That((pixel.R, pixel.G, pixel.B), Is.EqualTo(ColorScale.Lut[0]));
+        Assert.That(ColorScale.Drawable(vmin, 1.0), Is.EqualTo((1.0 - ColorScale.DegenerateSpan, 1.0)));
     }
 
     [Test]

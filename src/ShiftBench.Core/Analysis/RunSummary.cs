@@ -26,7 +26,7 @@ public static class RunSummary
     {
         string path = Path.Combine(runDir, RunLayout.RunJson);
         JsonNode json;
-        try { json = JsonNode.Parse(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        try { json = JsonNode.Parse(BoundedFile.ReadAllText(path, "run.json")) ?? throw new JsonException("empty"); }
         catch (Exception e) when (e is IOException or JsonException)
         {
             throw new ShiftBenchException($"{path} cannot be read ({e.Message.Split('\n')[0]}); rerun that run");
@@ -191,23 +191,33 @@ public static class RunSummary
         return acc;
     }
 
-    /// <summary>Flattens summary.json into (layer, metric, value) rows, the order of summary.csv.</summary>
+    /// <summary>
+    /// Flattens summary.json into (layer, metric, value) rows, the order of summary.csv. The file is read from disk:
+    /// a value that is not a number (a string, say) reads as NaN, and a section that is not an object is skipped.
+    /// </summary>
     public static IEnumerable<(string Layer, string Metric, double Value)> Rows(JsonNode summary)
     {
-        foreach (var (layer, node) in summary["layers"]!.AsObject())
-            foreach (var (metric, value) in node!.AsObject())
+        if (summary["layers"] is not JsonObject layers) yield break;
+        foreach (var (layer, node) in layers)
+        {
+            if (node is not JsonObject metrics) continue;
+            foreach (var (metric, value) in metrics)
             {
                 if (metric == "anchors")
                 {
-                    foreach (var (anchor, stats) in value!.AsObject())
-                        foreach (var (stat, v) in stats!.AsObject())
-                            yield return (layer, $"{anchor}.{stat}", ValueOf(v));
+                    if (value is not JsonObject anchors) continue;
+                    foreach (var (anchor, stats) in anchors)
+                        if (stats is JsonObject statValues)
+                            foreach (var (stat, v) in statValues)
+                                yield return (layer, $"{anchor}.{stat}", ValueOf(v));
                 }
                 else yield return (layer, metric, ValueOf(value));
             }
+        }
     }
 
-    static double ValueOf(JsonNode? value) => value is null ? double.NaN : value.GetValue<double>();
+    static double ValueOf(JsonNode? value) =>
+        value is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : double.NaN;
 
     static string ToCsv(JsonNode summary)
     {

@@ -127,6 +127,8 @@ public sealed class DatasetConfig
         return files.Select(file =>
         {
             string name = Path.GetFileName(file);
+            if (!IsPlainName(Path.GetFileNameWithoutExtension(file)))
+                throw new ShiftBenchException($"{ConfigPath}: patch file {file} names a run folder (RUN/patches/NAME), so NAME must be letters, digits and ._+-@, not starting with '.'; rename the file");
             int? target = classes.TryGetValue(name, out int c) ? c : TargetClass;
             return new DatasetConfig
             {
@@ -142,7 +144,7 @@ public sealed class DatasetConfig
         if (!File.Exists(path)) throw new ShiftBenchException($"{ConfigPath}: patches.classes {path} does not exist; give a CSV of file,class");
         var map = new Dictionary<string, int>();
         int line = 0;
-        foreach (var row in File.ReadLines(path))
+        foreach (var row in Output.BoundedFile.ReadAllText(path, "patches.classes CSV").Split('\n').Select(r => r.TrimEnd('\r')))
         {
             line++;
             var parts = row.Split(',', StringSplitOptions.TrimEntries);
@@ -177,15 +179,33 @@ public sealed class DatasetConfig
 
     public static DatasetConfig Load(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ShiftBenchException($"{path}: cannot read dataset config ({e.Message})");
-        }
+        string text = Output.BoundedFile.ReadAllText(path, "dataset config", InputLimits.MaxConfigBytes);
         var config = Parse(text, path);
-        if (config.Name.Length == 0) config.Name = Path.GetFileNameWithoutExtension(path);
+        if (config.Name.Length == 0)
+        {
+            config.Name = Path.GetFileNameWithoutExtension(path);
+            CheckName(config.Name, $"{path}: the file name");
+        }
         return config;
+    }
+
+    /// <summary>
+    /// A dataset's name is one folder of the output (OUT/NAME/MODEL/VARIANT) and part of figure file names, so it
+    /// must be a plain file name: letters, digits and ._+-@, not starting with '.' (no '/', '..' or absolute path).
+    /// </summary>
+    public static bool IsPlainName(string name) =>
+        name.Length is > 0 and <= 100 && name == Models.LayerSpec.FileSafe(name) && !name.StartsWith('.');
+
+    static void CheckName(string name, string where)
+    {
+        if (!IsPlainName(name))
+            throw new ShiftBenchException($"{where}: name '{name}' must be 1-100 letters, digits and ._+-@, not starting with '.' (it names the folder OUT/NAME); e.g. name: my-dataset");
+    }
+
+    void CheckAtMost(string field, int value, int limit)
+    {
+        if (value > limit)
+            throw new ShiftBenchException($"{ConfigPath}: {field} {value} is above the limit of {limit} pixels; make it {limit} or less");
     }
 
     void CheckFitsCanvas(string field, int size)
@@ -198,7 +218,10 @@ public sealed class DatasetConfig
     void Validate()
     {
         string at = ConfigPath;
+        if (Name.Length > 0) CheckName(Name, at);
         if (Canvas.Size < 1) throw new ShiftBenchException($"{at}: canvas.size must be a positive number of pixels");
+        CheckAtMost("canvas.size", Canvas.Size, InputLimits.MaxCanvasSize);
+        if (Resize is { } resize) CheckAtMost("resize", resize, InputLimits.MaxResize);
         if (Stride < 1) throw new ShiftBenchException($"{at}: stride must be 1 or more");
         if (TargetClass is < 0 or > 999) throw new ShiftBenchException($"{at}: target_class {TargetClass} is not an ImageNet class index (0..999)");
         if (!ResizeMethods.Contains(ResizeMethod))
@@ -252,6 +275,8 @@ public sealed class DatasetConfig
             default:
                 throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use {string.Join(", ", Kinds.Select(k => $"'{k}'"))}");
         }
+        if (Kind == SubpixelKind && Range!.Value / Step!.Value + 1 > InputLimits.MaxOffsetsPerAxis)
+            throw new ShiftBenchException($"{at}: range {Range} / step {Step} gives more than {InputLimits.MaxOffsetsPerAxis} offsets per axis; make step larger or range smaller");
         if (Kind is PatchKind or PatchesKind && Canvas.Image is null)
         {
             Canvas.Color ??= [255, 255, 255];

@@ -25,7 +25,7 @@ public static class ImageFolder
     public static IReadOnlyList<FolderImage> Open(string dir, string? labelsFile)
     {
         if (!Directory.Exists(dir)) throw new ShiftBenchException($"--images {dir} is not a folder: give the folder of JPEG or PNG images");
-        var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+        var files = Output.FolderScan.Files(dir, "*")
             .Where(f => Extensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant()))
             .Select(f => (Name: System.IO.Path.GetRelativePath(dir, f).Replace('\\', '/'), Path: f))
             .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
@@ -50,7 +50,7 @@ public static class ImageFolder
         if (!File.Exists(path)) throw new ShiftBenchException($"--labels {path} does not exist: give a file of `NAME CLASS_INDEX` lines");
         var labels = new Dictionary<string, (int, int)>(StringComparer.Ordinal);
         int number = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in Output.BoundedFile.ReadAllText(path, "--labels file").Split('\n').Select(r => r.TrimEnd('\r')))
         {
             number++;
             string line = raw.Trim();
@@ -70,6 +70,8 @@ public static class ImageFolder
         using var codec = SKCodec.Create(path, out var result);
         if (codec is null || result != SKCodecResult.Success || codec.Info.Width < 1 || codec.Info.Height < 1)
             throw new ShiftBenchException($"image {path} cannot be read ({result}); replace it with a valid JPEG or PNG file or remove it from the folder");
+        if ((long)codec.Info.Width * codec.Info.Height > InputLimits.MaxSourcePixels)
+            throw new ShiftBenchException($"image {path} is {codec.Info.Width}x{codec.Info.Height}, above the limit of {InputLimits.MaxSourcePixels} pixels; scale it down or remove it from the folder");
     }
 
     /// <summary>Decodes an image to interleaved 8-bit RGB [height, width, 3].</summary>

@@ -17,11 +17,22 @@ public static class SourceImage
         return path;
     }
 
-    /// <summary>Loads an image as float32 [4, H, W] (RGBA, 0..255) on the CPU.</summary>
+    /// <summary>
+    /// Loads an image as float32 [4, H, W] (RGBA, 0..255) on the CPU. Before decoding, the file must be whole
+    /// (<see cref="ImageFileCheck"/>: ImageSharp fills a cut-off PNG with black instead of failing) and its header's
+    /// width x height within <see cref="InputLimits.MaxSourcePixels"/>.
+    /// </summary>
     public static Tensor LoadRgba(string path)
     {
+        ImageFileCheck.CheckWhole(path);
         Image<Rgba32> image;
-        try { image = Image.Load<Rgba32>(path); }
+        try
+        {
+            var info = Image.Identify(path);
+            if (info is not null && (long)info.Width * info.Height > InputLimits.MaxSourcePixels)
+                throw new ShiftBenchException($"source image {path} is {info.Width}x{info.Height}, above the limit of {InputLimits.MaxSourcePixels} pixels; scale it down first");
+            image = Image.Load<Rgba32>(path);
+        }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or IOException or NotSupportedException)
         {
             throw new ShiftBenchException($"source image {path} cannot be read ({e.Message.Split('\n')[0]}); give a PNG or JPEG file");

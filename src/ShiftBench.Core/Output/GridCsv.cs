@@ -29,7 +29,7 @@ public static class GridCsv
     public static IEnumerable<Row> Rows(string path)
     {
         int line = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in BoundedFile.ReadLines(path))
         {
             line++;
             string text = raw.TrimEnd('\r');
@@ -56,13 +56,21 @@ public static class GridCsv
     /// <summary>Reads a grid CSV back: values by (row, col) and the pixel offsets per axis.</summary>
     public static (double[,] Grid, int[] Offsets) Read(string path)
     {
-        List<Row> rows;
-        try { rows = [.. Rows(path)]; }
+        const long MaxRows = (long)Datasets.InputLimits.MaxOffsetsPerAxis * Datasets.InputLimits.MaxOffsetsPerAxis;
+        var rows = new List<Row>();
+        try
+        {
+            foreach (var row in Rows(path))
+                if (rows.Count == MaxRows) throw new FormatException($"it holds more than {MaxRows} positions (the largest grid)");
+                else rows.Add(row);
+        }
         catch (FormatException e) { throw new ShiftBenchException($"{path}: {e.Message}; the file is not a ShiftBench grid"); }
         var offsets = rows.Select(r => r.Y).Distinct().Order().ToArray();
         var index = offsets.Select((o, i) => (o, i)).ToDictionary(p => p.o, p => p.i);
         var grid = new double[offsets.Length, offsets.Length];
-        foreach (var (_, y, x, v) in rows) grid[index[y], index[x]] = v;
+        foreach (var (line, y, x, v) in rows)
+            grid[index[y], index.TryGetValue(x, out int col) ? col
+                : throw new ShiftBenchException($"{path}:{line}: x {x} is not one of the grid's offsets (those of y); the file is not a ShiftBench grid")] = v;
         return (grid, offsets);
     }
 }

@@ -76,7 +76,7 @@ public static class RunLayout
     /// <summary>A JSON file as a tree; null when absent or not valid JSON.</summary>
     public static JsonNode? ReadJson(string path)
     {
-        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        try { return File.Exists(path) ? JsonNode.Parse(BoundedFile.ReadAllText(path, "JSON file")) : null; }
         catch (JsonException) { return null; }
     }
 
@@ -96,8 +96,8 @@ public static class RunLayout
     {
         if (!Directory.Exists(outRoot)) return null;
         var consistency = new[] { ConsistencyFolder, DiagonalFolder }.Select(f => Path.Combine(outRoot, f)).Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateFiles(d, SummaryJson, SearchOption.AllDirectories));
-        foreach (var path in Directory.EnumerateFiles(outRoot, RunJson, SearchOption.AllDirectories).Concat(consistency))
+            .SelectMany(d => FolderScan.Files(d, SummaryJson));
+        foreach (var path in FolderScan.Files(outRoot, RunJson).Concat(consistency))
         {
             string dir = Path.GetDirectoryName(path)!;
             if (ReadJson(path) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p, Path.GetFileName(path) == SummaryJson);

@@ -30,6 +30,29 @@ public static class ColorScale
         return lut;
     }
 
+    /// <summary>
+    /// How far below vmax a degenerate range's minimum is put: a constant grid (a perfectly invariant layer, or a
+    /// single position) has min == max, which no scale can span, yet it is exactly what the tool looks for.
+    /// </summary>
+    public const double DegenerateSpan = 0.01;
+
+    /// <summary>
+    /// A range every heatmap can draw: (vmin, vmax) when vmin is finite and below vmax; otherwise (a constant
+    /// grid, or a data minimum at vmax) vmin becomes vmax - <see cref="DegenerateSpan"/>, so the cells show the top colour.
+    /// </summary>
+    public static (double Min, double Max) Drawable(double vmin, double vmax)
+    {
+        if (!double.IsFinite(vmax)) vmax = 1.0;
+        return double.IsFinite(vmin) && vmin < vmax ? (vmin, vmax) : (vmax - DegenerateSpan, vmax);
+    }
+
+    /// <summary>A user's --vmin, checked before any work: a finite number below vmax (the top of the scale, 1 for cosines and probabilities).</summary>
+    public static void CheckMinimum(double? vmin, double vmax = 1.0)
+    {
+        if (vmin is { } v && !(double.IsFinite(v) && v < vmax))
+            throw new ShiftBenchException($"--vmin {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a finite number below {vmax.ToString(System.Globalization.CultureInfo.InvariantCulture)} (the top of the colour scale), e.g. --vmin 0.5");
+    }
+
     /// <summary>Table index for a value: 0 at vmax and above, 255 at vmin and below (the report's JS uses the same formula).</summary>
     public static int Index(double value, double vmin, double vmax)
     {

@@ -47,6 +47,10 @@ public sealed class DatasetView
             e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : throw new ShiftBenchException($"{Where(path)} is missing or not a number");
         string Str(JsonElement e, string field, string path) =>
             e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ShiftBenchException($"{Where(path)} is missing or not a string");
+        // Sizes as a dataset config may hold them (InputLimits): a run.json is read from disk like any input.
+        int Size(JsonElement e, string field, string path, int limit) =>
+            Int(e, field, path) is var v && v is >= 1 && v <= limit ? v
+            : throw new ShiftBenchException($"{Where(path)} is {v}: it must be 1..{limit} pixels; rerun that run or delete the folder");
         string kind = Str(config, "kind", "kind");
         string method = config.TryGetProperty("resize_method", out var m) ? (m.ValueKind == JsonValueKind.String ? m.GetString()! : m.ToString()) : Datasets.DatasetConfig.UnrecordedResizeMethod;
         if (!Datasets.DatasetConfig.ResizeMethods.Contains(method))
@@ -54,13 +58,13 @@ public sealed class DatasetView
         RgbaImage Load(string file, int size) => resize(Locate(dataset, file, dirs, name), size, size, method);
 
         var canvas = Obj(config, "canvas", "canvas");
-        int canvasSize = Int(canvas, "size", "canvas.size");
+        int canvasSize = Size(canvas, "size", "canvas.size", Datasets.InputLimits.MaxCanvasSize);
         switch (kind)
         {
             case "patch":
             {
                 var patch = Obj(config, "patch", "patch");
-                int patchSize = Int(patch, "size", "patch.size");
+                int patchSize = Size(patch, "size", "patch.size", Datasets.InputLimits.MaxCanvasSize);
                 var color = (R: (byte)255, G: (byte)255, B: (byte)255);
                 RgbaImage? canvasImage = null;
                 if (canvas.TryGetProperty("image", out var img) && img.ValueKind == JsonValueKind.String)
@@ -81,7 +85,7 @@ public sealed class DatasetView
                 return new DatasetView
                 {
                     Name = name, Kind = kind, CanvasSize = canvasSize,
-                    Source = Load(Str(config, "source", "source"), Int(config, "resize", "resize")),
+                    Source = Load(Str(config, "source", "source"), Size(config, "resize", "resize", Datasets.InputLimits.MaxResize)),
                 };
             default:
                 throw new ShiftBenchException($"{Where("kind")} is '{kind}': the report knows 'patch' and 'crop'");

@@ -81,7 +81,7 @@ public static class FigureJobs
     public static IReadOnlyList<string> Profile(string outDir, string model, string dataset, string metric, IReadOnlyList<string>? variants, string? outFile)
     {
         var profile = Analysis.DepthProfile.Collect(outDir, model, dataset, metric, variants);
-        string stem = $"profile-{dataset}-{profile.Model}-{Models.LayerSpec.FileSafe(metric)}";
+        string stem = Models.LayerSpec.FileSafe($"profile-{dataset}-{profile.Model}-{metric}");
         var paths = outFile is not null ? [outFile]
             : new[] { ".png", ".svg" }.Select(ext => Path.Combine(outDir, "figures", stem + ext)).ToList();
         foreach (var p in paths) Figures.SaveProfile(p, profile);
@@ -130,9 +130,11 @@ public static class FigureJobs
     static IReadOnlyList<string> Write(string outDir, string? outFile, string stem, string title, FigurePanel?[,] panels,
         double? vmin, double vmax, string layer, IReadOnlyList<string>? rowLabels)
     {
+        if (!double.IsFinite(vmax)) throw new ShiftBenchException($"--vmax {vmax} must be a finite number, e.g. --vmax 1");
+        ColorScale.CheckMinimum(vmin, vmax);
         double lo = vmin ?? Figures.DefaultMinimum(panels.Cast<FigurePanel?>().OfType<FigurePanel>(), vmax);
-        if (!(lo < vmax))
-            throw new ShiftBenchException($"--vmin {lo} must be below --vmax {vmax}");
+        // The stem holds names read from run.json and the command line: as a file name it must stay in OUT/figures.
+        stem = Models.LayerSpec.FileSafe(stem);
         string valueLabel = layer == RunFolder.ClassLayer ? "class probability" : "cosine similarity";
         var paths = outFile is not null ? [outFile]
             : new[] { ".png", ".svg" }.Select(ext => Path.Combine(outDir, "figures", stem + ext)).ToList();

@@ -35,17 +35,18 @@ public static class Heatmap
         string title, bool colorBar, string? xLabel, string? yLabel, float fontSize)
     {
         int rows = grid.GetLength(0), cols = grid.GetLength(1);
-        if (!(vmax > vmin))
-            throw new ShiftBenchException($"heatmap '{title}': colour range minimum {vmin} must be below its maximum {vmax}");
-        var heatmap = plot.Add.Heatmap(grid);
+        (vmin, vmax) = ColorScale.Drawable(vmin, vmax); // a constant grid is a result, not an error
+        var heatmap = plot.Add.Heatmap(TwoWide(grid));
         heatmap.Colormap = new ColorScale.ScottPlotColormap();
         heatmap.ManualRange = new ScottPlot.Range(vmin, vmax);
         heatmap.Smooth = false;
         // Cell centres at the pixel shifts; ScottPlot's +y is up, so flip the axis to put row 0 on top.
         // With the default middle-centre cell alignment, ScottPlot places the corner cells' centres on the
-        // extent's corners, so the extent spans centre to centre (a single row or column gets one stride).
+        // extent's corners, so the extent spans centre to centre. A single row or column (a one-position grid) would
+        // have no width: it is drawn as two half-stride cells (TwoWide), centred a quarter stride either side of its shift.
         double half = stride / 2.0;
-        heatmap.Extent = new CoordinateRect(0, Math.Max(cols - 1, 1) * stride, 0, Math.Max(rows - 1, 1) * stride);
+        (double From, double To) Span(int n) => n == 1 ? (-stride / 4.0, stride / 4.0) : (0, (n - 1) * stride);
+        heatmap.Extent = new CoordinateRect(Span(cols).From, Span(cols).To, Span(rows).From, Span(rows).To);
         heatmap.FlipVertically = false;
         plot.Axes.Margins(0, 0);
         plot.Axes.SetLimits(-half, (cols - 1) * stride + half, (rows - 1) * stride + half, -half);
@@ -63,5 +64,17 @@ public static class Heatmap
             bar.Axis.TickLabelStyle.FontSize = fontSize * 0.9f;
         }
         return heatmap;
+    }
+
+    /// <summary>The grid with a single row or column repeated once (see the extent in <see cref="AddPanel"/>).</summary>
+    static double[,] TwoWide(double[,] grid)
+    {
+        int rows = grid.GetLength(0), cols = grid.GetLength(1);
+        if (rows > 1 && cols > 1) return grid;
+        var wide = new double[Math.Max(rows, 2), Math.Max(cols, 2)];
+        for (int r = 0; r < wide.GetLength(0); r++)
+            for (int c = 0; c < wide.GetLength(1); c++)
+                wide[r, c] = grid[Math.Min(r, rows - 1), Math.Min(c, cols - 1)];
+        return wide;
     }
 }

@@ -126,7 +126,8 @@ public static class ReportBuilder
     static JsonObject NoImageJson(RunFolder run, string kind)
     {
         int canvasSize = run.DatasetSection.GetProperty("config").TryGetProperty("canvas", out var canvas)
-            && canvas.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt32() : 224;
+            && canvas.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt32(out int s)
+            && s is >= 1 and <= Datasets.InputLimits.MaxCanvasSize ? s : 224; // only labels a blank panel
         return new JsonObject { ["kind"] = kind, ["canvasSize"] = canvasSize, ["noImage"] = true };
     }
 
@@ -161,11 +162,15 @@ public static class ReportBuilder
         foreach (var (name, y, x) in run.Anchors) anchors[name] = new JsonArray(y, x);
         var figures = new JsonArray();
         foreach (var f in run.Figures)
+        {
+            if (new FileInfo(f).Length > Output.BoundedFile.MaxTextBytes)
+                throw new ShiftBenchException($"figure {f} is larger than {Output.BoundedFile.MaxTextBytes >> 20} MiB, too large to embed in the report; delete it or rerun that run");
             figures.Add(new JsonObject
             {
                 ["name"] = Path.GetFileName(f),
                 ["uri"] = "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(f)),
             });
+        }
         return new JsonObject
         {
             ["dataset"] = run.Dataset,
@@ -192,10 +197,12 @@ public static class ReportBuilder
     {
         string path = Path.Combine(runDir, Output.RunLayout.SummaryJson);
         JsonNode? summary;
-        try { summary = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null; }
+        try { summary = File.Exists(path) ? JsonNode.Parse(Output.BoundedFile.ReadAllText(path, "summary.json")) : null; }
         catch (JsonException) { return null; }
         if (summary?["layers"]?[Models.ModelEntry.ClassLayer] is not JsonObject entry) return null;
-        return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m, entry[m]?.DeepClone())));
+        // Only numbers and booleans pass: a string in summary.json is not a metric.
+        return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m,
+            entry[m] is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.DeepClone() : null)));
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ public sealed class RunFolder
     {
         if (!Directory.Exists(root))
             throw new ShiftBenchException($"output folder '{root}' does not exist: pass the OUT folder a run wrote to");
-        return Directory.EnumerateFiles(root, RunLayout.RunJson, SearchOption.AllDirectories)
+        return FolderScan.Files(root, RunLayout.RunJson)
             .Select(p => TryLoad(Path.GetDirectoryName(p)!))
             .OfType<RunFolder>()
             .OrderBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Variant, StringComparer.Ordinal)
@@ -52,7 +52,7 @@ public sealed class RunFolder
         JsonElement root;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(jsonPath));
+            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(jsonPath, "run.json"));
             root = doc.RootElement.Clone();
         }
         catch (JsonException e)
@@ -66,7 +66,7 @@ public sealed class RunFolder
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
             : throw new ShiftBenchException($"{jsonPath}: field \"{name}\" is missing or not a string");
         int Int(JsonElement e, string name) =>
-            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32()
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i
             : throw new ShiftBenchException($"{jsonPath}: field \"{name}\" is missing or not a number");
 
         var dataset = root.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.Object ? ds
@@ -76,13 +76,14 @@ public sealed class RunFolder
         int stride = grid.TryGetProperty("stride", out _) ? Int(grid, "stride") : Int(root, "stride");
 
         var layers = root.TryGetProperty("layers", out var ls) && ls.ValueKind == JsonValueKind.Array
-            ? ls.EnumerateArray().Select(l => l.GetString() ?? "").Where(l => l != "").ToList()
+            ? ls.EnumerateArray().Select(l => l.ValueKind == JsonValueKind.String ? l.GetString()! : "").Where(l => l != "").ToList()
             : throw new ShiftBenchException($"{jsonPath}: field \"layers\" is missing");
         var anchors = new List<(string, int, int)>();
         if (root.TryGetProperty("anchors", out var an) && an.ValueKind == JsonValueKind.Object)
             foreach (var a in an.EnumerateObject())
             {
-                var yx = a.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray();
+                var yx = a.Value.ValueKind == JsonValueKind.Array && a.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out _))
+                    ? a.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [];
                 if (yx.Length != 2) throw new ShiftBenchException($"{jsonPath}: anchor \"{a.Name}\" must be [y, x]");
                 anchors.Add((a.Name, yx[0], yx[1]));
             }
@@ -106,9 +107,16 @@ public sealed class RunFolder
         var figures = new List<string>();
         if (root.TryGetProperty("figures", out var figs) && figs.ValueKind == JsonValueKind.Array)
             foreach (var f in figs.EnumerateArray())
-                if (f.GetString() is { } name && name.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(dir, name)))
+                // A figure is a file of the run folder itself: a path (`../x.png`, `/etc/x.png`) is not one.
+                if (f.ValueKind == JsonValueKind.String && f.GetString() is { } name && name == Path.GetFileName(name)
+                    && name.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(dir, name)))
                     figures.Add(Path.Combine(dir, name));
 
+        int rows = Int(grid, "rows"), cols = Int(grid, "cols");
+        // Grids are read whole into memory: sizes come from disk, so they get the datasets' own bounds.
+        if (rows is < 1 or > Datasets.InputLimits.MaxOffsetsPerAxis || cols is < 1 or > Datasets.InputLimits.MaxOffsetsPerAxis)
+            throw new ShiftBenchException($"{jsonPath}: grid {rows}x{cols} must be 1..{Datasets.InputLimits.MaxOffsetsPerAxis} on each side; rerun that run or delete the folder");
+        if (stride < 1) throw new ShiftBenchException($"{jsonPath}: stride {stride} must be 1 or more; rerun that run or delete the folder");
         return new RunFolder
         {
             Dir = dir,
@@ -116,8 +124,8 @@ public sealed class RunFolder
             Variant = Str(root, "variant"),
             Dataset = Str(dataset, "name"),
             DatasetSection = dataset,
-            Rows = Int(grid, "rows"),
-            Cols = Int(grid, "cols"),
+            Rows = rows,
+            Cols = cols,
             Stride = stride,
             Layers = layers,
             Anchors = anchors,

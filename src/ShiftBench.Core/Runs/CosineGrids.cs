@@ -43,8 +43,14 @@ public static class CosineGrids
     public static double[] Against(Tensor rows, Tensor anchorUnits)
     {
         using var scope = NewDisposeScope();
-        return Unit(rows).matmul(anchorUnits.t()).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        return Unit(rows).matmul(anchorUnits.t()).clamp(-1.0, 1.0).to(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
+
+    /// <summary>
+    /// A cosine as written: rounding makes the cosine of a vector with itself 1 + 1e-15 or so, and a CSV or colour
+    /// scale must never see a cosine outside [-1, 1] (Against clamps the same way; every other cosine calls this).
+    /// </summary>
+    public static double Clamp(double cosine) => Math.Clamp(cosine, -1.0, 1.0);
 
     /// <summary>Rows scaled to unit length in float64 (a zero vector stays zero, as in F.normalize).</summary>
     static Tensor Unit(Tensor rows) => nn.functional.normalize(rows.to(ScalarType.Float64), p: 2, dim: 1, eps: 1e-12);

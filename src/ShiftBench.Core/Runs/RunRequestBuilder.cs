@@ -46,6 +46,7 @@ public static class RunRequestBuilder
     public static IReadOnlyList<RunRequest> Build(RunChoices choices)
     {
         var precision = Precisions.Parse(choices.Precision);
+        Report.ColorScale.CheckMinimum(choices.Vmin);
         if (LoadOnnx(choices.Model, choices.Onnx) is { } onnx)
         {
             Precisions.CheckSupported(precision, CPU, onnx: true);

@@ -46,8 +46,8 @@ public sealed class SweepSpec
     public static SweepSpec Load(string path)
     {
         SweepSpec spec;
-        try { spec = Yaml.Deserialize<SweepSpec>(File.ReadAllText(path)) ?? new SweepSpec(); }
-        catch (FileNotFoundException) { throw new ShiftBenchException($"sweep file {path} does not exist"); }
+        if (!File.Exists(path)) throw new ShiftBenchException($"sweep file {path} does not exist");
+        try { spec = Yaml.Deserialize<SweepSpec>(BoundedFile.ReadAllText(path, "sweep file", InputLimits.MaxConfigBytes)) ?? new SweepSpec(); }
         catch (YamlException e)
         {
             throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, precision, gates, slurm)");
