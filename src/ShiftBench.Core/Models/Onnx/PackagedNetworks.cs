@@ -70,7 +70,7 @@ public static class PackagedNetworks
     public static readonly PackagedNetwork MlnetResNet18 = new(
         MlnetResNet18Name,
         PackageOf("MlnetResNet18Package"),
-        "MIT (dotnet/machinelearning, NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18); trained on ImageNet",
+        "MIT (dotnet/machinelearning); trained on ImageNet",
         "ResNet18.onnx", "e2552f19db2dfdb01b3669537b6a0f1b44da38d18279535492ed5dfc2ef1ff8f",
         "ResNetPreprocess.onnx", "84bf8def78d0befaa3f6e73745d57d7016c6a192ead76f79686bd438c1047004",
         [new("pool", "Pooling395_Output_0")],
