@@ -142,7 +142,7 @@ public static class RunRequestBuilder
         };
         var packaged = PackagedNetworks.Find(model);
         foreach (var (option, _) in given.Where(g => g.Value is not null))
-            throw new ShiftBenchException($"{option} applies to ONNX files only (--model PATH.onnx){(packaged is null ? "" : $"; {packaged.Name} feeds its own preprocessing")}");
+            throw new ShiftBenchException($"{option} applies to ONNX models only (--model PATH.onnx){(packaged is null ? "" : $"; {packaged.Name} feeds its own preprocessing")}");
         return packaged is null ? null : OnnxModel.Load(packaged);
     }
 }
