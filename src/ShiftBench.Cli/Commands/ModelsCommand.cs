@@ -18,14 +18,14 @@ public static class ModelsCommand
         foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Guard(() =>
         {
-            if (parse.GetValue(layers) is { } zooModel && !OnnxModel.IsOnnxPath(zooModel))
+            if (parse.GetValue(layers) is { } zooModel && !IsOnnx(zooModel))
             {
                 var listing = LayerListing.Of(ModelRegistry.Find(zooModel, parse.GetValue(variant)!));
                 if (parse.GetValue(json)) Console.WriteLine(listing.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
                 else Describe(listing);
                 return 0;
             }
-            string? onnxPath = parse.GetValue(layers) ?? (parse.GetValue(model) is { } named && OnnxModel.IsOnnxPath(named) ? named : null);
+            string? onnxPath = parse.GetValue(layers) ?? (parse.GetValue(model) is { } named && IsOnnx(named) ? named : null);
             if (onnxPath is not null)
             {
                 Describe(RunCommand.LoadOnnx(parse, onnxPath)!, parse.GetValue(layers) is not null);
@@ -49,6 +49,8 @@ public static class ModelsCommand
                     Console.WriteLine($"  {w.VariantName,-26} filter {w.FilterSize ?? 1}  {state,-7}  {w.Url}");
                 }
             }
+            foreach (var p in PackagedNetworks.All.Where(_ => only is null))
+                Console.WriteLine($"{p.Name} (ONNX from NuGet {p.Package}, no download at run time): layers {string.Join(",", p.DefaultLayers)}, {ZooLayers.StagesKeyword}; no classifier");
             return 0;
         }));
         return command;
@@ -66,12 +68,25 @@ public static class ModelsCommand
             Console.WriteLine($"  {m.Path,-44} {ModuleShape.ShapeText(m.Output),-16} {m.Type}");
     }
 
+    /// <summary>An ONNX file, or a packaged network (described as its ONNX file).</summary>
+    static bool IsOnnx(string model) => OnnxModel.IsOnnxPath(model) || PackagedNetworks.Find(model) is not null;
+
     static void Describe(OnnxModel m, bool all)
     {
         Console.WriteLine($"{m.Path}");
         Console.WriteLine($"  producer {m.Producer}, opset {m.OpsetVersion}, sha256 {m.Sha256}");
-        Console.WriteLine($"  feeds {m.Size}x{m.Size} {(m.Bgr ? "BGR" : "RGB")}, mean {string.Join(",", m.Mean)}, std {string.Join(",", m.Std)}, batch {(m.FixedBatch?.ToString() ?? "any")}; logits (fc, class): {m.LogitsText}");
-        Console.WriteLine($"  run folder OUT/<dataset>/{m.Name}/{OnnxModel.VariantName}; layers: fc, class, or any tensor below as NAME, NAME@gap, NAME@flat");
+        if (m.Packaged is { } p)
+        {
+            Console.WriteLine($"  {p.Name}: NuGet {p.Package}, {p.Licence}");
+            Console.WriteLine($"  feeds {m.Size}x{m.Size} {(m.Bgr ? "BGR" : "RGB")} pixel values 0..255 minus the mean image of {m.MeanImage!.Path}, batch {m.FixedBatch?.ToString() ?? "any"}; no classifier (no fc, class)");
+            Console.WriteLine($"  run folder OUT/<dataset>/{m.Name}/{OnnxModel.VariantName}; layers: {string.Join(", ", p.Named.Select(l => $"{l.Name}={l.Tensor}"))}; " +
+                $"{ZooLayers.StagesKeyword}: {string.Join(" ", p.Stages.Select(l => $"{l.Name}={l.Tensor}"))}; or any tensor below as NAME, NAME@gap, NAME@flat, NAME@map");
+        }
+        else
+        {
+            Console.WriteLine($"  feeds {m.Size}x{m.Size} {(m.Bgr ? "BGR" : "RGB")}, mean {string.Join(",", m.Mean)}, std {string.Join(",", m.Std)}, batch {(m.FixedBatch?.ToString() ?? "any")}; logits (fc, class): {m.LogitsText}");
+            Console.WriteLine($"  run folder OUT/<dataset>/{m.Name}/{OnnxModel.VariantName}; layers: fc, class, or any tensor below as NAME, NAME@gap, NAME@flat");
+        }
         foreach (var t in all ? m.AllTensors : [m.Input, .. m.Outputs])
             Console.WriteLine($"{t.Kind,-12} {t.ElementType,-8} {t.ShapeText,-20} {t.Name}");
     }

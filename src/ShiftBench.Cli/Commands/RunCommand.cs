@@ -8,7 +8,7 @@ namespace ShiftBench.Cli.Commands;
 
 public static class RunCommand
 {
-    public static readonly Option<string> Model = new("--model") { Description = "Network: " + string.Join(", ", ModelRegistry.ModelNames) + " (`shiftbench models`), or PATH.onnx", Required = true };
+    public static readonly Option<string> Model = new("--model") { Description = "Network: " + string.Join(", ", ModelRegistry.ModelNames) + " (`shiftbench models`), " + string.Join(", ", PackagedNetworks.Names) + " (no download), or PATH.onnx", Required = true };
     public static readonly Option<string> Dataset = new("--dataset") { Description = "Dataset name (configs/NAME.yaml) or path to a YAML config", Required = true };
     public static readonly Option<string> Variant = new("--variant") { Description = "Weights: torchvision, antialiased, antialiased-lpf2..5, antialiased-lpf4-finetune, comma-separated; both (torchvision,antialiased) or all", DefaultValueFactory = _ => "both" };
     public static readonly Option<string[]> Layers = new("--layers") { Description = "Layers to write (default: all of the model), e.g. fc6,fc7,class", AllowMultipleArgumentsPerToken = true };

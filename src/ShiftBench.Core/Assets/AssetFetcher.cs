@@ -74,7 +74,9 @@ public static class AssetFetcher
         var each = missing.Select(s =>
             $"{s.Asset.FileName}{(s.State == AssetState.Corrupt ? $" (present but sha256 {s.Sha256} does not match {s.Asset.Sha256})" : "")}" +
             $" from {s.Asset.UrlVia(options.MirrorBaseUrl)} into {options.Paths.DirectoryFor(s.Asset)}");
-        return new ShiftBenchException($"{reason}: {missing.Count} asset(s) missing: {string.Join("; ", each)}; {fix}");
+        // The network that needs no download, where published weights are what is missing.
+        string tryIt = missing.Any(s => s.Asset.Kind == AssetKind.Weights) ? "; " + Models.Onnx.PackagedNetworks.TryItHint : "";
+        return new ShiftBenchException($"{reason}: {missing.Count} asset(s) missing: {string.Join("; ", each)}; {fix}{tryIt}");
     }
 
     /// <summary>

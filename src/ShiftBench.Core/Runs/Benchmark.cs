@@ -77,7 +77,9 @@ public static class Benchmark
         if (batchSize < 1) throw new ShiftBenchException($"--batch-size {batchSize} is invalid: use 1 or more");
         if (images < batchSize) throw new ShiftBenchException($"--images {images} is smaller than --batch-size {batchSize}: use at least one batch");
         double forward;
-        using (var network = new OnnxFeatureNetwork(onnx, [ModelEntry.LogitsLayer], device))
+        // The logits only; a network without a classifier, its named layers.
+        IReadOnlyList<string> layers = onnx.LogitsTensor is null ? onnx.ResolveLayers([]) : [ModelEntry.LogitsLayer];
+        using (var network = new OnnxFeatureNetwork(onnx, layers, device))
         using (var input = randn(batchSize, 3, onnx.Size, onnx.Size))
         {
             foreach (var t in network.Forward(input).Values) t.Dispose(); // warm-up
@@ -97,7 +99,7 @@ public static class Benchmark
         {
             var endToEnd = ExperimentRunner.Run(new RunRequest
             {
-                Onnx = onnx, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.File(onnx.Path), Layers = [ModelEntry.LogitsLayer],
+                Onnx = onnx, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.File(onnx.Path), Layers = layers,
                 BatchSize = batchSize, OutRoot = outRoot, Device = device, MaxPositions = images,
             }, progress);
             return new BenchResult(onnx.Name, OnnxModel.VariantName, batchSize, images, get_num_threads(),

@@ -129,7 +129,10 @@ public static class RunRequestBuilder
             requests[0].Dataset.SourceFiles);
     }
 
-    /// <summary>The ONNX file --model names, loaded and checked; null for a zoo name (which takes no ONNX option).</summary>
+    /// <summary>
+    /// The ONNX file --model names, or the packaged network (<see cref="PackagedNetworks"/>), loaded and checked; null
+    /// for a zoo name. Only a file takes the ONNX options: a packaged network brings its own preprocessing.
+    /// </summary>
     public static OnnxModel? LoadOnnx(string model, OnnxOptions options)
     {
         if (OnnxModel.IsOnnxPath(model)) return OnnxModel.Load(model, options);
@@ -138,8 +141,9 @@ public static class RunRequestBuilder
             ("--name", options.Name), ("--logits", options.Logits), ("--input-size", options.Size),
             ("--mean", options.Mean), ("--std", options.Std), ("--channels", options.Channels),
         };
+        var packaged = PackagedNetworks.Find(model);
         foreach (var (option, _) in given.Where(g => g.Value is not null))
-            throw new ShiftBenchException($"{option} applies to ONNX models only (--model PATH.onnx)");
-        return null;
+            throw new ShiftBenchException($"{option} applies to ONNX models only (--model PATH.onnx){(packaged is null ? "" : $"; {packaged.Name} feeds its own preprocessing")}");
+        return packaged is null ? null : OnnxModel.Load(packaged);
     }
 }

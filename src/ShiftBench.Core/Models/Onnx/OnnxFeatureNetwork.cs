@@ -7,7 +7,8 @@ namespace ShiftBench.Models.Onnx;
 
 /// <summary>
 /// An ONNX model run by ONNX Runtime: the requested tensors are added to the graph's outputs, each batch is
-/// fed as float32 NCHW (channels flipped for a BGR model; split or zero-padded to a fixed batch size), and each
+/// fed as float32 NCHW (channels flipped for a BGR model, a mean image subtracted where the model has one; split or
+/// zero-padded to a fixed batch size), and each
 /// layer's output reduced by its <see cref="LayerSpec"/>. A one-image forward pass at load checks every requested
 /// tensor, so a run fails before its first file rather than at its first batch.
 /// </summary>
@@ -32,8 +33,11 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     public OnnxFeatureNetwork(OnnxModel model, IEnumerable<string> layers, Device device)
     {
         this.model = model;
-        this.layers = layers.Where(l => l is not (ModelEntry.LogitsLayer or ModelEntry.ClassLayer)).Select(l => (l, model.Spec(l))).ToList();
-        outputNames = [.. this.layers.Select(l => l.Spec.Tensor).Append(model.LogitsTensor).Distinct()];
+        var all = layers.ToList();
+        if (model.LogitsTensor is null && all.FirstOrDefault(l => l is ModelEntry.LogitsLayer or ModelEntry.ClassLayer) is { } logitsLayer)
+            throw new ShiftBenchException(model.NoLogits(logitsLayer));
+        this.layers = all.Where(l => l is not (ModelEntry.LogitsLayer or ModelEntry.ClassLayer)).Select(l => (l, model.Spec(l))).ToList();
+        outputNames = [.. this.layers.Select(l => l.Spec.Tensor).Concat(model.LogitsTensor is { } logits ? [logits] : []).Distinct()];
         var options = new SessionOptions();
         try
         {
@@ -74,8 +78,7 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     public Dictionary<string, Tensor> Forward(Tensor batch)
     {
         using var scope = NewDisposeScope();
-        var x = batch.cpu().to(ScalarType.Float32);
-        if (model.Bgr) x = x.flip(1);
+        var x = model.Prepare(batch.cpu().to(ScalarType.Float32));
         int n = (int)x.shape[0];
         int chunk = model.FixedBatch ?? n;
         var pieces = new List<Dictionary<string, Tensor>>();
@@ -131,7 +134,7 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
                 Shapes[layer] = raw.shape[1..];
                 outputs[layer] = spec.Reduce(raw);
             }
-            outputs[ModelEntry.LogitsLayer] = byName[model.LogitsTensor].flatten(1);
+            if (model.LogitsTensor is { } logits) outputs[ModelEntry.LogitsLayer] = byName[logits].flatten(1);
             // Caught here, at the first batch that has them, rather than as NaN grids at the end of the run.
             foreach (var (layer, values) in outputs)
                 if (!torch.isfinite(values).all().item<bool>())

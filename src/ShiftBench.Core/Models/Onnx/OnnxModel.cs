@@ -69,22 +69,39 @@ public sealed class OnnxModel
     public IReadOnlyList<double> Mean { get; }
     public IReadOnlyList<double> Std { get; }
     public bool Bgr { get; }
-    public string LogitsTensor { get; }
+    /// <summary>The tensor fc and class read; null for a network without a classifier (a packaged featurizer).</summary>
+    public string? LogitsTensor { get; }
+    /// <summary>A packaged network (`--model NAME`): its named layers, stages and files; null for a file given by path.</summary>
+    public PackagedNetwork? Packaged { get; }
+    /// <summary>A per-pixel mean image subtracted from 0..255 inputs (a packaged network's preprocessing graph), or null.</summary>
+    public MeanImage? MeanImage { get; }
     public IReadOnlyList<OnnxTensorInfo> Outputs { get; }
     public IReadOnlyList<OnnxTensorInfo> Intermediates { get; }
 
     public static bool IsOnnxPath(string model) => model.EndsWith(Extension, StringComparison.OrdinalIgnoreCase);
 
-    public static OnnxModel Load(string path, OnnxOptions? options = null) => new(path, options ?? new OnnxOptions());
+    public static OnnxModel Load(string path, OnnxOptions? options = null) => new(path, options ?? new OnnxOptions(), null);
 
-    OnnxModel(string path, OnnxOptions options)
+    /// <summary>
+    /// A packaged network: its files checked, fed through its own preprocessing graph (the dataset's 8-bit values / 255,
+    /// so mean 0 and std 1 here), its named layers in place of fc and class.
+    /// </summary>
+    public static OnnxModel Load(PackagedNetwork network)
     {
+        network.CheckPresent();
+        return new(network.NetworkPath, new OnnxOptions { Name = network.Name, Mean = [0, 0, 0], Std = [1, 1, 1] }, network);
+    }
+
+    OnnxModel(string path, OnnxOptions options, PackagedNetwork? packaged)
+    {
+        Packaged = packaged;
         Path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path))
             throw new ShiftBenchException($"ONNX model {path} does not exist (--model): give the path of a .onnx file");
         proto = Parse(path);
         var graph = proto.Graph;
         Sha256 = FileHash.Sha256(path);
+        packaged?.CheckHash(path, Sha256);
         OpsetVersion = proto.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
         Producer = (proto.ProducerName + " " + proto.ProducerVersion).Trim();
 
@@ -102,7 +119,7 @@ public sealed class OnnxModel
             bySafeName[safe] = bySafeName.ContainsKey(safe) ? null : t;
         }
 
-        var sidecar = ReadSidecar(path + ".yaml");
+        var sidecar = packaged is null ? ReadSidecar(path + ".yaml") : null;
         Input = CheckInput(inputs, path);
         var dims = Input.Dims!;
         FixedBatch = int.TryParse(dims[0], out int b) && b > 0 ? b : null;
@@ -115,16 +132,27 @@ public sealed class OnnxModel
         Mean = Triple(options.Mean ?? sidecar?.Mean?.ToArray() ?? ImageNet.Mean, "mean", path);
         Std = Triple(options.Std ?? sidecar?.Std?.ToArray() ?? ImageNet.Std, "std", path);
         if (Std.Any(s => s <= 0)) throw new ShiftBenchException($"std {string.Join(",", Std)} (--std or {path}.yaml): every value must be positive");
-        string channels = (options.Channels ?? sidecar?.Channels ?? "rgb").ToLowerInvariant();
+        if (packaged is not null)
+        {
+            MeanImage = MeanImage.Load(packaged.PreprocessPath);
+            packaged.CheckHash(packaged.PreprocessPath, MeanImage.Sha256);
+            if (MeanImage.Size != Size)
+                throw new ShiftBenchException($"{packaged.PreprocessPath}: its mean image is {MeanImage.Size}x{MeanImage.Size} but {path} takes {Size}x{Size}");
+        }
+        string channels = (options.Channels ?? sidecar?.Channels ?? (MeanImage?.Bgr == true ? "bgr" : "rgb")).ToLowerInvariant();
         Bgr = channels switch
         {
             "rgb" => false,
             "bgr" => true,
             _ => throw new ShiftBenchException($"channels '{channels}' (--channels or {path}.yaml): use rgb or bgr"),
         };
-        LogitsTensor = options.Logits ?? sidecar?.Logits ?? Outputs.FirstOrDefault()?.Name
-            ?? throw new ShiftBenchException($"{path}: the graph has no outputs");
-        CheckTensor(LogitsTensor, "--logits");
+        if (packaged is null)
+        {
+            LogitsTensor = options.Logits ?? sidecar?.Logits ?? Outputs.FirstOrDefault()?.Name
+                ?? throw new ShiftBenchException($"{path}: the graph has no outputs");
+            CheckTensor(LogitsTensor, "--logits");
+        }
+        foreach (var layer in packaged?.Named.Concat(packaged.Stages) ?? []) CheckTensor(layer.Tensor, $"{Path} layer {layer.Name}");
         Name = options.Name ?? System.IO.Path.GetFileNameWithoutExtension(path);
         if (Name.Length == 0 || Name != LayerSpec.FileSafe(Name) || Name.StartsWith('.'))
             throw new ShiftBenchException($"run name '{Name}' (--name or the file stem) must be letters, digits and ._+-; give one with --name");
@@ -197,13 +225,13 @@ public sealed class OnnxModel
     };
 
     /// <summary>Values per image in the logits tensor (the class count of a classifier), when its shape fixes them.</summary>
-    public int? LogitsWidth => tensors[LogitsTensor].Dims is { Count: >= 2 } dims
+    public int? LogitsWidth => LogitsTensor is not null && tensors[LogitsTensor].Dims is { Count: >= 2 } dims
         && dims.Skip(1).All(d => int.TryParse(d, out int n) && n > 0)
         ? (int)Math.Min(int.MaxValue, dims.Skip(1).Aggregate(1L, (product, d) => product * int.Parse(d, CultureInfo.InvariantCulture)))
         : null;
 
     /// <summary>The logits tensor as `models` shows it: its name and how many classes its shape gives.</summary>
-    public string LogitsText => $"{LogitsTensor} {tensors[LogitsTensor].ShapeText}" + (LogitsWidth is { } w
+    public string LogitsText => LogitsTensor is null ? "none (no classifier)" : $"{LogitsTensor} {tensors[LogitsTensor].ShapeText}" + (LogitsWidth is { } w
         ? $", {w} values per image (class applies to targets 0-{w - 1})"
         : ", width not fixed by the file");
 
@@ -216,27 +244,43 @@ public sealed class OnnxModel
         throw new ShiftBenchException($"{System.IO.Path.GetFileName(Path)} has no tensor '{name}' ({option}); nearest: {string.Join(", ", Nearest(name))} (`shiftbench models --layers {Path}` lists all)");
     }
 
-    /// <summary>Up to five tensor names closest to <paramref name="name"/> (see <see cref="NearestNames"/>).</summary>
-    public IReadOnlyList<string> Nearest(string name) => NearestNames.Of(tensors.Keys.Where(t => t != Input.Name), name);
+    /// <summary>Up to five tensor (or named layer) names closest to <paramref name="name"/> (see <see cref="NearestNames"/>).</summary>
+    public IReadOnlyList<string> Nearest(string name) =>
+        NearestNames.Of(tensors.Keys.Where(t => t != Input.Name).Concat(Packaged?.Named.Concat(Packaged.Stages).Select(l => l.Name) ?? []), name);
+
+    /// <summary>The one line for fc or class asked of a network without logits.</summary>
+    public string NoLogits(string layer) =>
+        $"{Name} has no classifier, so no '{layer}' (fc, class and consistency need logits): choose --layers {string.Join(",", [.. Packaged?.DefaultLayers ?? [], .. Packaged is null ? [] : new[] { ZooLayers.StagesKeyword }])} or a tensor (`shiftbench models --layers {Packaged?.Name ?? Path}`)";
+
+    /// <summary>Batch [N,3,S,S] as the dataset made it (mean and std applied) -> the graph's input: channels reordered for BGR, the mean image subtracted.</summary>
+    public TorchSharp.torch.Tensor Prepare(TorchSharp.torch.Tensor batch)
+    {
+        var x = Bgr ? batch.flip(1) : batch;
+        return MeanImage is { } mean ? mean.Subtract(x) : x;
+    }
 
     /// <summary>
     /// Layer names to write for --layers (each `fc`, `class` or NAME[@gap|@flat]); empty = the graph outputs other than
-    /// the logits, then fc and class. Names are the specs as written, made file-safe; unknown tensors list the nearest.
+    /// the logits, then fc and class (a packaged network: its named layers, and `stages` stands for its stages).
+    /// Names are the specs as written, made file-safe; unknown tensors list the nearest.
     /// </summary>
     /// <param name="targetClass">The dataset's class: `class` is left out of the defaults, and refused when asked for,
     /// where it indexes past the logits (a model with other classes, or a featurizer without logits).</param>
     public IReadOnlyList<string> ResolveLayers(IReadOnlyList<string> requested, int? targetClass = null)
     {
-        var specs = requested.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
+        var specs = requested.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .SelectMany(l => Packaged?.Expand(l) ?? [l]).Distinct().ToList();
         bool classFits = targetClass is not { } target || LogitsWidth is not { } width || target < width;
         if (specs.Count == 0)
-            specs = [.. Outputs.Where(o => o.Name != LogitsTensor).Select(o => o.Name), ModelEntry.LogitsLayer, .. classFits ? [ModelEntry.ClassLayer] : Array.Empty<string>()];
-        else if (specs.Contains(ModelEntry.ClassLayer) && !classFits)
+            specs = Packaged is { } packaged ? [.. packaged.DefaultLayers]
+                : [.. Outputs.Where(o => o.Name != LogitsTensor).Select(o => o.Name), ModelEntry.LogitsLayer, .. classFits ? [ModelEntry.ClassLayer] : Array.Empty<string>()];
+        else if (specs.Contains(ModelEntry.ClassLayer) && LogitsTensor is not null && !classFits)
             throw new ShiftBenchException($"--layers class: the dataset's target class {targetClass} is past the {LogitsWidth} values of " +
                 $"{System.IO.Path.GetFileName(Path)}'s logits tensor '{LogitsTensor}'; leave class out, or name the tensor holding the class scores with --logits");
         var names = new List<string>();
         foreach (var text in specs)
         {
+            if (text is ModelEntry.LogitsLayer or ModelEntry.ClassLayer && LogitsTensor is null) throw new ShiftBenchException(NoLogits(text));
             string name = text is ModelEntry.LogitsLayer or ModelEntry.ClassLayer ? text : LayerSpec.FileSafe(text);
             if (name is not (ModelEntry.LogitsLayer or ModelEntry.ClassLayer)) Spec(name); // checks it names a tensor
             if (!names.Contains(name)) names.Add(name);
@@ -248,6 +292,7 @@ public sealed class OnnxModel
     public LayerSpec Spec(string layer)
     {
         var written = LayerSpec.Parse(layer);
+        if (Packaged?.TensorOf(written.Tensor) is { } named) written = written with { Tensor = named };
         string tensor = tensors.ContainsKey(written.Tensor) ? written.Tensor
             : bySafeName.TryGetValue(written.Tensor, out var t) && t is not null ? t
             : bySafeName.ContainsKey(written.Tensor)
@@ -288,5 +333,11 @@ public sealed class OnnxModel
             ["channels"] = Bgr ? "bgr" : "rgb", ["fixed_batch"] = FixedBatch,
         },
         ["logits"] = LogitsTensor,
+        ["packaged"] = Packaged is { } p ? new JsonObject
+        {
+            ["name"] = p.Name, ["package"] = p.Package, ["licence"] = p.Licence,
+            ["preprocess"] = new JsonObject { ["path"] = MeanImage!.Path, ["sha256"] = MeanImage.Sha256, ["mean_image"] = true, ["input_scale"] = 255 },
+            ["layers"] = new JsonObject(p.Named.Concat(p.Stages).Select(l => KeyValuePair.Create(l.Name, (JsonNode?)l.Tensor))),
+        } : null,
     };
 }
