@@ -44,9 +44,10 @@ public class JobProtocolTests
 
     /// <summary>
     /// Every file below <paramref name="actual"/> (work areas and lock files included) is one of <paramref name="expected"/>'s
-    /// and has its bytes; run.json and summary.json are compared as JSON without <see cref="Circumstantial"/> fields.
+    /// and has its bytes; run.json and summary.json are compared as JSON without <see cref="Circumstantial"/> fields
+    /// (nor <paramref name="alsoDiffering"/>).
     /// </summary>
-    internal static void AssertSameFiles(string expected, string actual)
+    internal static void AssertSameFiles(string expected, string actual, params string[] alsoDiffering)
     {
         static List<string> Files(string dir) => [.. Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(dir, f)).Order(StringComparer.Ordinal)];
@@ -61,7 +62,7 @@ public class JobProtocolTests
                 JsonNode Essential(string path)
                 {
                     var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-                    foreach (var field in Circumstantial) json.Remove(field);
+                    foreach (var field in Circumstantial.Concat(alsoDiffering)) json.Remove(field);
                     return json;
                 }
                 Assert.That(Essential(b).ToJsonString(), Is.EqualTo(Essential(a).ToJsonString()), name);

@@ -64,7 +64,7 @@ public class VerifiedShardTests
     {
         for (int k = 0; k < 3; k++)
         {
-            var manifest = ShardManifest.Read(Path.GetDirectoryName(ShardFile(k, ""))!)!;
+            var manifest = ShardManifest.Read(ShardedRun.ShardDirectory(runDir, new ShardSpec(k, 3)))!;
             Assert.That(manifest.Files.Select(f => f.Name), Is.EqualTo(new[] { RunLayout.RunArgumentsFile, "features-fc.npy", "features-fc7.npy" }));
             foreach (var file in manifest.Files)
                 Assert.That((file.Bytes, file.Sha256), Is.EqualTo((new FileInfo(ShardFile(k, file.Name)).Length, FileHash.Sha256(ShardFile(k, file.Name)))), $"shard {k} {file.Name}");
@@ -80,7 +80,8 @@ public class VerifiedShardTests
     {
         var merged = JobProtocolTests.Cli(null, "merge", runDir);
         Assert.That(merged.Code, Is.EqualTo(0), merged.Stderr);
-        JobProtocolTests.AssertSameFiles(whole, runDir);
+        // run.json of a merge says how it was made: 3 shards, and no reuse record (each shard's run knew it).
+        JobProtocolTests.AssertSameFiles(whole, runDir, "shards", "reuse");
     }
 
     [TestCase(1, "features-fc7.npy", "truncate", "is truncated (")]
