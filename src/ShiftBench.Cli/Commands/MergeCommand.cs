@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using ShiftBench.Output;
 using ShiftBench.Runs;
 
@@ -15,11 +14,7 @@ public static class MergeCommand
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
             string dir = parse.GetValue(runDir)!;
-            var args = ShardedRun.Present(dir)
-                .Select(s => Path.Combine(ShardedRun.ShardDirectory(dir, s), RunLayout.RunArgumentsFile))
-                .Where(File.Exists).Select(f => JsonNode.Parse(File.ReadAllText(f))!.AsArray().Select(a => a!.GetValue<string>()).ToArray())
-                .FirstOrDefault()
-                ?? throw new ShiftBenchException($"{dir} has no shard made by `run --shard` ({RunLayout.PartialFolder}/shard-K-of-N/{RunLayout.RunArgumentsFile}); pass the run folder the shards were written to");
+            var args = VerifiedShards.ReadRunArguments(dir);
             var parse2 = RunCommand.Create().Parse([.. args, "--merge"]);
             if (parse2.Errors.Count > 0)
                 throw new ShiftBenchException($"{dir}: the shards' {RunLayout.RunArgumentsFile} does not parse ({parse2.Errors[0].Message}); run `shiftbench run ... --merge` with the shards' options");

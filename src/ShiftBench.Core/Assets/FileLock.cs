@@ -19,21 +19,30 @@ public sealed class FileLock : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            FileStream? stream = null;
+            if (TryAcquire(lockPath) is { } held) return held;
+            if (!waited) onWaiting?.Invoke();
+            waited = true;
+            await Task.Delay(pollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>Takes the lock if no one holds it, without waiting; null while another holder has it.</summary>
+    public static FileLock? TryAcquire(string lockPath)
+    {
+        while (true)
+        {
+            FileStream stream;
             try
             {
                 stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (File.Exists(lockPath))
             {
-                if (!waited) onWaiting?.Invoke();
-                waited = true;
+                return null;
             }
             // A holder that deleted the file as it let go leaves us locking a file with no name: try again.
-            if (stream is not null && File.Exists(lockPath))
-                return new FileLock(stream, lockPath);
-            stream?.Dispose();
-            await Task.Delay(waited ? pollInterval : TimeSpan.Zero, cancellationToken);
+            if (File.Exists(lockPath)) return new FileLock(stream, lockPath);
+            stream.Dispose();
         }
     }
 

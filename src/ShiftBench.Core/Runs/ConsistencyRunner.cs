@@ -107,7 +107,7 @@ public static class ConsistencyRunner
         var crops = Crops(r, images.Count, pairs);
         string weightsSha = r.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp) : "";
         string fingerprint = Fingerprint(r, images, weightsSha);
-        string runDir = r.RunDirectory, partial = Path.Combine(runDir, RunLayout.PartialFolder);
+        string runDir = r.RunDirectory;
         string summaryPath = Path.Combine(runDir, RunLayout.SummaryJson);
 
         if (r.Resume && RunLayout.ReadJson(summaryPath) is JsonObject previous && RunLayout.IsComplete(previous)
@@ -115,13 +115,15 @@ public static class ConsistencyRunner
             return new ConsistencyResult(runDir, true, previous);
 
         using var network = ExperimentRunner.Open(r.Model, r.Onnx, r.Weights, r.Device, [ModelEntry.LogitsLayer], Crop, r.Precision);
-        Directory.CreateDirectory(runDir);
+        // The same job protocol as `run`: lock, work area, progress, staged commit (taken once the network has loaded).
+        using var job = ResultJob.Open(runDir);
+        string partial = job.WorkDir;
+        if (r.Resume && job.FinishPendingCommit(fingerprint)) return new ConsistencyResult(runDir, true, (JsonObject)RunLayout.ReadJson(summaryPath)!);
         File.Delete(summaryPath); // the folder stops claiming to be complete before anything changes
-        string progressPath = Path.Combine(partial, RunLayout.ProgressFile);
-        int next = r.Resume && RunLayout.ReadJson(progressPath) is JsonObject p && p["fingerprint"]?.GetValue<string>() == fingerprint
-            && p["batch_size"]?.GetValue<int>() == r.BatchSize ? p["next"]!.GetValue<int>() : 0;
-        if (next == 0 && Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-        Directory.CreateDirectory(partial);
+        var saved = r.Resume ? JobProgress.ReadToResume(partial) : null;
+        int next = saved is not null && saved.Fingerprint == fingerprint && saved.BatchSize == r.BatchSize ? saved.Next : 0;
+        double secondsBefore = next > 0 ? saved!.Seconds : 0;
+        if (next == 0) job.ResetWorkArea();
 
         var mean = r.Onnx?.Mean ?? ImageNet.Mean;
         var std = r.Onnx?.Std ?? ImageNet.Std;
@@ -173,10 +175,8 @@ public static class ConsistencyRunner
                 }
                 rows.WriteRows(start, values);
                 rows.Flush();
-                AtomicFile.WriteAllText(progressPath, new JsonObject
-                {
-                    ["fingerprint"] = fingerprint, ["next"] = start + count, ["end"] = crops.Count, ["batch_size"] = r.BatchSize,
-                }.ToJsonString());
+                new JobProgress(fingerprint, start + count, crops.Count, r.BatchSize, secondsBefore + loop.Elapsed.TotalSeconds).Write(partial);
+                JobTestHook.Count("batch");
                 computed += count;
                 progress?.Report(new ProgressUpdate(describe, start + count, crops.Count, "crops"));
             }
@@ -200,8 +200,9 @@ public static class ConsistencyRunner
             ["labels"] = r.LabelsFile is null ? null : Path.GetFullPath(r.LabelsFile),
             ["resize"] = Resize, ["crop"] = Crop,
         };
-        if (r.Diagonal) WriteDiagonal(r, runDir, images, results, summary);
-        else WritePairs(r, runDir, images, pairs!, results, summary);
+        string staging = job.BeginStaging();
+        if (r.Diagonal) WriteDiagonal(r, staging, images, results, summary);
+        else WritePairs(r, staging, images, pairs!, results, summary);
         summary["device"] = r.Device.ToString();
         summary["batch_size"] = r.BatchSize;
         summary[RunLayout.PrecisionField] = r.Precision.Name();
@@ -209,8 +210,8 @@ public static class ConsistencyRunner
         summary["fingerprint"] = fingerprint;
         summary["finished_utc"] = DateTime.UtcNow.ToString("o");
         summary["complete"] = true;
-        AtomicFile.WriteAllText(summaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Directory.Delete(partial, recursive: true);
+        AtomicFile.WriteAllText(Path.Combine(staging, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        job.Commit(fingerprint, RunLayout.SummaryJson);
         return new ConsistencyResult(runDir, false, summary);
     }
 

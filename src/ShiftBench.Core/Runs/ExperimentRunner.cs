@@ -37,6 +37,10 @@ public static class ExperimentRunner
         string? created = FirstMissing(runDir);
         EnsureWritable(runDir, request.OutRoot);
         string fingerprint = Fingerprint(request, layers, dataset, weightsSha, sourceShas.Select(s => s.Sha));
+        // The folder (a shard: its block) is this process's until it returns; a second writer is refused here.
+        using var job = ResultJob.Open(runDir, request.Shard?.FolderName);
+        if ((request.Resume || request.MergeShards) && job.FinishPendingCommit(fingerprint))
+            return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
         // A complete run is skipped only if it computed the same features (fingerprint) and wrote the same anchors.
         if (request.Resume && RunLayout.ReadRunJson(runDir) is { } previous && RunLayout.IsComplete(previous)
@@ -45,15 +49,19 @@ public static class ExperimentRunner
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
         if (request.MergeShards)
-            return MergeShards(request, dataset, anchors, layers, runDir, partialDir, fingerprint, weightsSha, sourceShas, total, timings);
+            return MergeShards(request, job, dataset, anchors, layers, runDir, partialDir, fingerprint, weightsSha, sourceShas, total, timings);
+        if (request.Shard is not null && request.Resume && VerifiedShards.Sealed(job.WorkDir, fingerprint, request.BatchSize) is not null)
+            return new RunResult(runDir, false, true, dataset.Count, 0, 0, timings);
 
         // The network is loaded (damaged weights refused) before anything is written, so it leaves nothing behind.
         var load = Stopwatch.StartNew();
         IFeatureNetwork network;
         try { network = Open(request, layers); }
-        catch when (created is not null && !Directory.EnumerateFiles(created, "*", SearchOption.AllDirectories).Any())
+        catch when (created is not null)
         {
-            Directory.Delete(created, recursive: true); // only the empty folders made above
+            job.Dispose(); // its lock files
+            if (!Directory.EnumerateFiles(created, "*", SearchOption.AllDirectories).Any())
+                Directory.Delete(created, recursive: true); // only the empty folders made above
             throw;
         }
         using var _ = network;
@@ -64,10 +72,9 @@ public static class ExperimentRunner
         int positions = dataset.Count;
         // A shard computes its block into its own folder (nothing another shard writes); a whole run uses .partial.
         var (begin, end) = request.Shard?.Range(positions, request.BatchSize) ?? (0, positions);
-        string workDir = request.Shard is { } shard ? ShardedRun.ShardDirectory(runDir, shard) : partialDir;
+        string workDir = job.WorkDir;
         int next = request.Resume ? ReadProgress(workDir, fingerprint, request.BatchSize) ?? begin : begin;
-        if (next == begin && Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
-        Directory.CreateDirectory(workDir);
+        if (next == begin) job.ResetWorkArea();
         RunLayout.MarkIncomplete(runDir);
         if (request.Shard is not null) WriteRunArguments(workDir, request);
 
@@ -127,20 +134,21 @@ public static class ExperimentRunner
         double imagesPerSecond = computedHere / Math.Max(loopSeconds, 1e-9);
         if (stopAt < positions || request.Shard is not null)
         {
-            // A shard is finished when its progress says so; `merge` makes the run whole.
-            if (request.Shard is not null && next == end) WriteProgress(workDir, fingerprint, end, end, request.BatchSize, secondsBefore);
+            // A shard is finished when sealed (checksums of its files); `merge` makes the run whole.
+            if (request.Shard is not null && stopAt == end) VerifiedShards.Seal(workDir, fingerprint, request.BatchSize, begin, end, secondsBefore + loopSeconds);
             timings.TotalSeconds = total.Elapsed.TotalSeconds;
             return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord };
         }
 
         var grids = Stopwatch.StartNew();
-        WriteResults(request, dataset, anchors, layers, runDir, partialDir, network);
-        Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
+        string staging = job.BeginStaging();
+        WriteResults(request, dataset, anchors, layers, staging, partialDir, network);
+        Analysis.RunSummary.Write(staging, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
-        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network, reuse: reuseRecord);
-        Directory.Delete(partialDir, recursive: true);
+        WriteRunJson(request, dataset, anchors, layers, staging, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network, reuse: reuseRecord);
+        job.Commit(fingerprint, RunLayout.RunJson);
         return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord };
     }
 
@@ -242,21 +250,19 @@ public static class ExperimentRunner
 
     /// <summary>Where to go on from: the next position, when the progress file is this computation's (same fingerprint and batch size).</summary>
     static int? ReadProgress(string workDir, string fingerprint, int batchSize) =>
-        ShardedRun.ReadProgress(workDir) is { } p && p.Fingerprint == fingerprint && (p.BatchSize == 0 || p.BatchSize == batchSize) ? p.Next : null;
+        JobProgress.ReadToResume(workDir) is { } p && p.Fingerprint == fingerprint && (p.BatchSize == 0 || p.BatchSize == batchSize) ? p.Next : null;
 
-    static void WriteProgress(string workDir, string fingerprint, int next, int end, int batchSize, double seconds) =>
-        AtomicFile.WriteAllText(Path.Combine(workDir, RunLayout.ProgressFile), new JsonObject
-        {
-            [ShardedRun.ProgressFingerprint] = fingerprint, [ShardedRun.ProgressNext] = next, [ShardedRun.ProgressEnd] = end,
-            [ShardedRun.ProgressBatch] = batchSize, [ShardedRun.ProgressSeconds] = Math.Round(seconds, 3),
-        }.ToJsonString());
+    static void WriteProgress(string workDir, string fingerprint, int next, int end, int batchSize, double seconds)
+    {
+        new JobProgress(fingerprint, next, end, batchSize, seconds).Write(workDir);
+        JobTestHook.Count("batch");
+    }
 
     /// <summary>The `run` arguments that made a shard, so `shiftbench merge RUN_DIR` can rebuild the same request.</summary>
     static void WriteRunArguments(string shardDir, RunRequest request)
     {
         if (request.RunArguments.Count > 0)
-            AtomicFile.WriteAllText(Path.Combine(shardDir, RunLayout.RunArgumentsFile),
-                new JsonArray([.. request.RunArguments.Select(a => JsonValue.Create(a))]).ToJsonString());
+            JobRecords.Write(Path.Combine(shardDir, RunLayout.RunArgumentsFile), request.RunArguments.ToArray(), JobJson.Default.StringArray);
     }
 
     /// <summary>
@@ -264,7 +270,7 @@ public static class ExperimentRunner
     /// and batch size), copies their rows in order into the whole run's feature files, then writes grids, metrics
     /// and run.json exactly as an unsharded run does. Refuses, listing every problem, before writing anything.
     /// </summary>
-    static RunResult MergeShards(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
+    static RunResult MergeShards(RunRequest request, ResultJob job, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
         string runDir, string partialDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sourceShas,
         Stopwatch total, RunTimings timings)
     {
@@ -277,29 +283,27 @@ public static class ExperimentRunner
         int shardCount = counts[0], positions = dataset.Count;
         var problems = new List<string>();
         var shards = Enumerable.Range(0, shardCount).Select(k => new ShardSpec(k, shardCount)).ToList();
-        double seconds = 0;
+        var manifests = new List<ShardManifest>();
         foreach (var shard in shards)
         {
-            var (begin, end) = shard.Range(positions, request.BatchSize);
-            var p = ShardedRun.ReadProgress(ShardedRun.ShardDirectory(runDir, shard));
-            if (p is null) { problems.Add($"shard {shard} is missing"); continue; }
-            if (p.Fingerprint != fingerprint) { problems.Add($"shard {shard} was made by another computation (fingerprint {p.Fingerprint}, this run {fingerprint})"); continue; }
-            if (p.BatchSize != request.BatchSize) { problems.Add($"shard {shard} used batch size {p.BatchSize}, this run {request.BatchSize}"); continue; }
-            if (p.Next < end) problems.Add($"shard {shard} is incomplete ({p.Next - begin} of {end - begin} positions)");
-            seconds += p.Seconds;
+            // Every file of every shard is checked against its manifest (SHA-256) before anything is written.
+            var (problem, manifest) = VerifiedShards.Check(runDir, shard, fingerprint, request.BatchSize, shard.Range(positions, request.BatchSize));
+            if (problem is not null) problems.Add(problem);
+            else manifests.Add(manifest!);
         }
         if (problems.Count > 0)
-            throw new ShiftBenchException($"cannot merge {runDir}: {string.Join("; ", problems)}; run the missing shards (same options, --shard K/{shardCount}) and merge again");
+            throw new ShiftBenchException($"cannot merge {runDir}: {string.Join("; ", problems)}; run those shards again (same options, --shard K/{shardCount}) and merge again");
+        double seconds = manifests.Sum(m => m.Seconds);
 
         var grids = Stopwatch.StartNew();
         var rowFiles = shards.Select(s => ShardedRun.ShardDirectory(runDir, s)).ToList();
-        var stored = rowFiles.SelectMany(d => Directory.EnumerateFiles(d, "features-*.npy")).Select(Path.GetFileName).OfType<string>().Distinct().ToList();
+        var stored = manifests.SelectMany(m => m.Files).Select(f => f.Name).Where(n => n.StartsWith("features-") && n.EndsWith(".npy")).Distinct().ToList();
         foreach (var name in stored)
         {
             long cols = -1;
             foreach (var dir in rowFiles.Where(d => File.Exists(Path.Combine(d, name))))
                 using (var f = NpyRowFile.OpenRead(Path.Combine(dir, name))) cols = f.Cols;
-            using var whole = NpyRowFile.OpenOrCreate(Path.Combine(partialDir, name), positions, cols, keepExisting: false);
+            using var whole = NpyRowFile.OpenOrCreate(Path.Combine(job.WorkDir, name), positions, cols, keepExisting: false);
             foreach (var (shard, dir) in shards.Zip(rowFiles))
             {
                 var (begin, end) = shard.Range(positions, request.BatchSize);
@@ -311,17 +315,19 @@ public static class ExperimentRunner
             }
             whole.Flush();
         }
-        WriteResults(request, dataset, anchors, layers, runDir, partialDir);
-        Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
+        string staging = job.BeginStaging();
+        WriteResults(request, dataset, anchors, layers, staging, partialDir);
+        Analysis.RunSummary.Write(staging, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         double imagesPerSecond = positions / Math.Max(seconds, 1e-9);
-        WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, shardCount);
-        Directory.Delete(partialDir, recursive: true);
+        WriteRunJson(request, dataset, anchors, layers, staging, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, shardCount);
+        job.Commit(fingerprint, RunLayout.RunJson);
         return new RunResult(runDir, true, false, positions, 0, imagesPerSecond, timings);
     }
 
+    /// <summary>The grids, metrics and feature files of a finished computation, written into <paramref name="runDir"/> (the job's staging folder).</summary>
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir,
         IFeatureNetwork? network = null)
     {
@@ -366,7 +372,7 @@ public static class ExperimentRunner
         }
 
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
-            File.Move(Partial(layer), Path.Combine(runDir, RunLayout.FeaturesFile(layer)), overwrite: true);
+            ResultJob.StageWorkFile(Partial(layer), Path.Combine(runDir, RunLayout.FeaturesFile(layer)));
     }
 
     /// <summary>The [C, H, W] of each `@map` layer: the module's output shape (zoo) or the session's (ONNX).</summary>

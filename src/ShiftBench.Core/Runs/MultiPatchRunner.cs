@@ -22,6 +22,8 @@ public static class MultiPatchRunner
 
         string runDir = request.RunDirectory;
         Directory.CreateDirectory(runDir);
+        // The patches' runs each hold their own folder; this job holds the mean grids and run.json.
+        using var job = ResultJob.Open(runDir);
         RunLayout.MarkIncomplete(runDir);
         var results = patches.Select(patch => ExperimentRunner.Run(request with
         {
@@ -30,6 +32,10 @@ public static class MultiPatchRunner
         }, progress, cancel)).ToList();
 
         var first = RunLayout.ReadRunJson(results[0].RunDirectory)!;
+        string fingerprint = string.Join('+', results.Select(r => RunLayout.ReadRunJson(r.RunDirectory)!["fingerprint"]!.GetValue<string>()));
+        if (request.Resume && job.FinishPendingCommit(fingerprint))
+            return new RunResult(runDir, true, true, results.Sum(r => r.Positions), 0, 0, new RunTimings());
+        string staging = job.BeginStaging();
         int stride = first["grid"]!["stride"]!.GetValue<int>();
         var grids = layers.Where(l => l != ModelEntry.ClassLayer)
             .SelectMany(l => first["anchors"]!.AsObject().Select(a => RunLayout.CosineStem(l, a.Key)))
@@ -40,10 +46,10 @@ public static class MultiPatchRunner
             var offsets = perPatch[0].Offsets;
             var (mean, std) = MeanAndStd(perPatch.Select(p => p.Grid).ToList());
             string title = $"{request.ModelName} ({request.VariantName}) {stem} - {request.Dataset.Name}, mean of {patches.Count} patches";
-            GridCsv.Write(Path.Combine(runDir, RunLayout.Csv(stem)), mean, offsets);
-            GridCsv.Write(Path.Combine(runDir, RunLayout.Csv(stem + RunLayout.StdSuffix)), std, offsets);
-            AtomicFile.Write(Path.Combine(runDir, RunLayout.Png(stem)), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));
-            AtomicFile.Write(Path.Combine(runDir, RunLayout.Png(stem + RunLayout.StdSuffix)), tmp => Heatmap.SavePng(tmp, std, stride, 0, Math.Max(Max(std), 1e-12), "std of " + title));
+            GridCsv.Write(Path.Combine(staging, RunLayout.Csv(stem)), mean, offsets);
+            GridCsv.Write(Path.Combine(staging, RunLayout.Csv(stem + RunLayout.StdSuffix)), std, offsets);
+            AtomicFile.Write(Path.Combine(staging, RunLayout.Png(stem)), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));
+            AtomicFile.Write(Path.Combine(staging, RunLayout.Png(stem + RunLayout.StdSuffix)), tmp => Heatmap.SavePng(tmp, std, stride, 0, Math.Max(Max(std), 1e-12), "std of " + title));
         }
 
         // run.json: the first patch's record, naming the patches dataset and its patches.
@@ -60,7 +66,8 @@ public static class MultiPatchRunner
         json["patches"] = new JsonArray([.. patches.Select(p => JsonValue.Create(p.Name))]);
         json["images_per_second"] = Math.Round(results.Average(r => r.ImagesPerSecond), 3);
         json["complete"] = true;
-        RunLayout.WriteRunJson(runDir, json);
+        RunLayout.WriteRunJson(staging, json);
+        job.Commit(fingerprint, RunLayout.RunJson);
         return new RunResult(runDir, true, results.All(r => r.Skipped), results.Sum(r => r.Positions), results.Sum(r => r.PositionsComputed),
             json["images_per_second"]!.GetValue<double>(), new RunTimings { TotalSeconds = results.Sum(r => r.Timings.TotalSeconds) });
     }

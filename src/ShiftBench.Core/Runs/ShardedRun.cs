@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ShiftBench.Output;
 
 namespace ShiftBench.Runs;
@@ -32,35 +31,21 @@ public sealed record ShardSpec(int Index, int Count)
     public override string ToString() => $"{Index}/{Count}";
 }
 
-/// <summary>What a shard's folder (RUN/.partial/shard-K-of-N/) says about its progress.</summary>
-public sealed record ShardProgress(string Fingerprint, int Next, int End, int BatchSize, double Seconds);
-
-/// <summary>The state of the shards of one run folder, read from their progress files.</summary>
+/// <summary>The state of the shards of one run folder: progress while they run, manifest.json once sealed (<see cref="VerifiedShards"/>).</summary>
 public static class ShardedRun
 {
-    public const string ProgressFingerprint = "fingerprint", ProgressNext = "done", ProgressEnd = "end",
-        ProgressBatch = "batch_size", ProgressSeconds = "seconds";
-
     public static string ShardDirectory(string runDir, ShardSpec shard) => Path.Combine(runDir, RunLayout.PartialFolder, shard.FolderName);
 
-    public static ShardProgress? ReadProgress(string shardDir)
+    /// <summary>A work area's progress for status lines; null when there is none or it cannot be read.</summary>
+    public static JobProgress? ReadProgress(string workDir)
     {
-        string path = Path.Combine(shardDir, RunLayout.ProgressFile);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            var node = JsonNode.Parse(File.ReadAllText(path))!;
-            return new ShardProgress(node[ProgressFingerprint]!.GetValue<string>(), node[ProgressNext]!.GetValue<int>(),
-                node[ProgressEnd]?.GetValue<int>() ?? int.MaxValue, node[ProgressBatch]?.GetValue<int>() ?? 0, node[ProgressSeconds]?.GetValue<double>() ?? 0);
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
-        {
-            return null; // torn or foreign: the shard starts again
-        }
+        try { return JobProgress.Read(workDir); }
+        catch (JobRecordException) { return null; }
     }
 
+    /// <summary>A shard is complete once sealed (its manifest, written last, exists).</summary>
     public static bool IsShardComplete(string runDir, int index, int count) =>
-        ReadProgress(ShardDirectory(runDir, new ShardSpec(index, count))) is { } p && p.Next >= p.End;
+        File.Exists(Path.Combine(ShardDirectory(runDir, new ShardSpec(index, count)), ShardManifest.FileName));
 
     /// <summary>Shard folders present in a run folder, as (index, count).</summary>
     public static IReadOnlyList<ShardSpec> Present(string runDir)
