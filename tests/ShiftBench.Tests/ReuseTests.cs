@@ -25,6 +25,29 @@ public class ReuseTests
     static DatasetConfig Crop(int size) => DatasetConfig.Parse($"name: small-plane\nkind: crop\ntarget_class: 895\nsource: plane.png\nresize: {size + 12}\ncanvas: {{size: {size}}}\n", "small-plane.yaml");
     static DatasetConfig Patch(int size) => DatasetConfig.Parse($"name: small-berry\nkind: patch\ntarget_class: 949\ncanvas: {{size: {size}, color: [255, 255, 255]}}\npatch: {{source: berry_transparent.png, size: 24}}\n", "small-berry.yaml");
 
+    // Building and filling a network costs more than most cases: the last one built is kept for the next case with the
+    // same model, variant and input size (cases come grouped by model; one network at a time keeps memory bounded).
+    static (string Key, TorchFeatureNetwork Network)? lastNetwork;
+
+    /// <summary>The zoo network on deterministic weights with the logits tapped, shared by consecutive callers: do not dispose it.</summary>
+    static TorchFeatureNetwork Deterministic(ModelEntry entry, int size)
+    {
+        string key = $"{entry.Model} {entry.VariantName} {size}";
+        if (lastNetwork?.Key == key) return lastNetwork.Value.Network;
+        lastNetwork?.Network.Dispose();
+        lastNetwork = null;
+        var network = (TorchFeatureNetwork)ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], size, Precision.Fp32);
+        lastNetwork = (key, network);
+        return network;
+    }
+
+    [OneTimeTearDown]
+    public void DisposeNetwork()
+    {
+        lastNetwork?.Network.Dispose();
+        lastNetwork = null;
+    }
+
     static IEnumerable<TestCaseData> Cases()
     {
         foreach (var (model, variant) in new[]
@@ -38,8 +61,19 @@ public class ReuseTests
             // A patch on a uniform canvas runs either method (a window of the grown canvas for crop-phase).
             foreach (var (kind, method) in new[] { ("crop", ReuseEngine.CropMethod), ("patch", ReuseEngine.PatchMethod), ("patch", ReuseEngine.CropMethod) })
                 foreach (var stride in new[] { 1, 4 })
-                    yield return new TestCaseData(model, variant, kind, method, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{method},{stride})");
+                {
+                    var data = new TestCaseData(model, variant, kind, method, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{method},{stride})");
+                    yield return FastCases.Contains((model, variant, kind, method, stride)) ? data.SetCategory(TestTier.Fast) : data;
+                }
     }
+
+    /// <summary>The fast tier: each family once (torchvision or antialiased), each dataset kind and method, both strides.</summary>
+    static readonly HashSet<(string, string, string, string, int)> FastCases =
+    [
+        ("alexnet", "antialiased-lpf3", "crop", ReuseEngine.CropMethod, 4), ("vgg11", "antialiased-lpf4-finetune", "patch", ReuseEngine.PatchMethod, 4),
+        ("resnet18", "torchvision", "patch", ReuseEngine.CropMethod, 1), ("mobilenet_v2", "antialiased-lpf3", "patch", ReuseEngine.PatchMethod, 4),
+        ("densenet121", "torchvision", "crop", ReuseEngine.CropMethod, 4),
+    ];
 
     [TestCaseSource(nameof(Cases))]
     public void ReuseEqualsBruteForce(string model, string variant, string kind, string method, int stride)
@@ -48,10 +82,7 @@ public class ReuseTests
         var config = kind == "crop" ? Crop(size) : Patch(size);
         var entry = ModelRegistry.Find(model, variant);
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, stride);
-        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
-        {
-            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
-        }, [ModelEntry.LogitsLayer]);
+        var network = Deterministic(entry, config.Canvas.Size);
         var net = (IStagedNetwork)network.Module;
         // Every step of the trunk can be windowed, so reusing "every step" reaches the last one.
         var steps = ReuseStep.Of(net);
@@ -98,10 +129,7 @@ public class ReuseTests
         var config = Crop(64);
         var entry = ModelRegistry.Find("vgg16", "torchvision");
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, 1);
-        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
-        {
-            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
-        }, [ModelEntry.LogitsLayer]);
+        var network = Deterministic(entry, config.Canvas.Size);
         int firstPool = ReuseStep.Of((IStagedNetwork)network.Module).FindIndex(s => s.Name == "features.4") + 1;
         using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth: firstPool, method: ReuseEngine.CropMethod)!;
         Assert.That(record.ReusedUntil, Is.EqualTo("features.4"));
@@ -207,7 +235,7 @@ public class ReuseTests
         var entry = ModelRegistry.Find(model, variant);
         // Stride 1, as the study: a row's band maps are shared by all its positions (at wide strides crop-phase costs more).
         using var shifts = ShiftDataset.Open(DatasetCatalog.Resolve(datasetName), TestPaths.DataDir, 1);
-        using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], 224, Precision.Fp32);
+        var network = Deterministic(entry, 224);
         using var engine = ReuseEngine.Create(mode, network, shifts, out var record, entry);
         Assert.That(engine is null, Is.EqualTo(record.Method is null), "an engine exactly when a method is recorded");
         Assert.That(record.Method, Is.EqualTo(method), record.Fallback);
@@ -216,7 +244,7 @@ public class ReuseTests
         else Assert.That(record.SkippedShare, Is.GreaterThan(0));
     }
 
-    [Test]
+    [Test, Category(TestTier.Fast)]
     public void TheMeasuredTableCoversEveryZooFamilyAndBf16RunsWhole()
     {
         Assert.That(ReusePolicy.Families, Is.EquivalentTo(ModelRegistry.Architectures.Select(a => a.Spec.Family).Distinct()));
