@@ -25,29 +25,6 @@ public class ReuseTests
     static DatasetConfig Crop(int size) => DatasetConfig.Parse($"name: small-plane\nkind: crop\ntarget_class: 895\nsource: plane.png\nresize: {size + 12}\ncanvas: {{size: {size}}}\n", "small-plane.yaml");
     static DatasetConfig Patch(int size) => DatasetConfig.Parse($"name: small-berry\nkind: patch\ntarget_class: 949\ncanvas: {{size: {size}, color: [255, 255, 255]}}\npatch: {{source: berry_transparent.png, size: 24}}\n", "small-berry.yaml");
 
-    // Building and filling a network costs more than most cases: the last one built is kept for the next case with the
-    // same model, variant and input size (cases come grouped by model; one network at a time keeps memory bounded).
-    static (string Key, TorchFeatureNetwork Network)? lastNetwork;
-
-    /// <summary>The zoo network on deterministic weights with the logits tapped, shared by consecutive callers: do not dispose it.</summary>
-    static TorchFeatureNetwork Deterministic(ModelEntry entry, int size)
-    {
-        string key = $"{entry.Model} {entry.VariantName} {size}";
-        if (lastNetwork?.Key == key) return lastNetwork.Value.Network;
-        lastNetwork?.Network.Dispose();
-        lastNetwork = null;
-        var network = (TorchFeatureNetwork)ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], size, Precision.Fp32);
-        lastNetwork = (key, network);
-        return network;
-    }
-
-    [OneTimeTearDown]
-    public void DisposeNetwork()
-    {
-        lastNetwork?.Network.Dispose();
-        lastNetwork = null;
-    }
-
     static IEnumerable<TestCaseData> Cases()
     {
         foreach (var (model, variant) in new[]
@@ -82,7 +59,10 @@ public class ReuseTests
         var config = kind == "crop" ? Crop(size) : Patch(size);
         var entry = ModelRegistry.Find(model, variant);
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, stride);
-        var network = Deterministic(entry, config.Canvas.Size);
+        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
+        {
+            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
+        }, [ModelEntry.LogitsLayer]);
         var net = (IStagedNetwork)network.Module;
         // Every step of the trunk can be windowed, so reusing "every step" reaches the last one.
         var steps = ReuseStep.Of(net);
@@ -129,7 +109,10 @@ public class ReuseTests
         var config = Crop(64);
         var entry = ModelRegistry.Find("vgg16", "torchvision");
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, 1);
-        var network = Deterministic(entry, config.Canvas.Size);
+        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
+        {
+            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
+        }, [ModelEntry.LogitsLayer]);
         int firstPool = ReuseStep.Of((IStagedNetwork)network.Module).FindIndex(s => s.Name == "features.4") + 1;
         using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth: firstPool, method: ReuseEngine.CropMethod)!;
         Assert.That(record.ReusedUntil, Is.EqualTo("features.4"));
@@ -235,7 +218,7 @@ public class ReuseTests
         var entry = ModelRegistry.Find(model, variant);
         // Stride 1, as the study: a row's band maps are shared by all its positions (at wide strides crop-phase costs more).
         using var shifts = ShiftDataset.Open(DatasetCatalog.Resolve(datasetName), TestPaths.DataDir, 1);
-        var network = Deterministic(entry, 224);
+        using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), CPU, [ModelEntry.LogitsLayer], 224, Precision.Fp32);
         using var engine = ReuseEngine.Create(mode, network, shifts, out var record, entry);
         Assert.That(engine is null, Is.EqualTo(record.Method is null), "an engine exactly when a method is recorded");
         Assert.That(record.Method, Is.EqualTo(method), record.Fallback);
