@@ -6,6 +6,7 @@ namespace ShiftBench.Tests;
 
 /// <summary>`shiftbench fetch` run in-process (console and environment swapped, so not in parallel).</summary>
 [NonParallelizable]
+[Category(TestTier.Fast)]
 public class AssetsCliTests
 {
     string root = null!, weightsDir = null!, dataDir = null!;

@@ -6,6 +6,7 @@ using ShiftBench.Assets;
 namespace ShiftBench.Tests;
 
 /// <summary>AssetFetcher against a real HTTP server on 127.0.0.1 (AssetsTestServer), with a test manifest.</summary>
+[Category(TestTier.Fast)]
 public class AssetsFetcherTests
 {
     AssetsTestServer server = null!;

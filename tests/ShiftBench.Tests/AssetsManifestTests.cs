@@ -3,6 +3,7 @@ using ShiftBench.Models;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class AssetsManifestTests
 {
     static string SharedData() =>
@@ -95,6 +96,7 @@ public class AssetsManifestTests
     }
 }
 
+[Category(TestTier.Fast)]
 public class AssetsPathsTests
 {
     string root = null!;

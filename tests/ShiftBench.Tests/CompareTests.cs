@@ -6,6 +6,7 @@ using ShiftBench.Analysis;
 namespace ShiftBench.Tests;
 
 /// <summary>compare on two run folders written from known features (FeatureRunFolders), in Core and through the CLI.</summary>
+[Category(TestTier.Fast)]
 public class CompareTests
 {
     static (string Out, FeatureRunFolders.Run Tv, FeatureRunFolders.Run Aa) TwoRuns(string dir) =>

@@ -30,7 +30,7 @@ public class ConsistencyTests
         if (!File.Exists(Python)) problem = $"{Python} does not exist";
         else
         {
-            var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false }.Isolate();
             info.ArgumentList.Add(Script);
             foreach (var a in args) info.ArgumentList.Add(a);
             using var process = Process.Start(info)!;
@@ -75,6 +75,7 @@ public class ConsistencyTests
         [.. File.ReadAllLines(pairsCsv).Skip(1).Select(l => l.Split(','))];
 
     [Test]
+    [Category(TestTier.Fast)]
     public void PillowBilinearResizeIsByteExact()
     {
         string dir = Path.Combine(scratch, "resize");
@@ -117,6 +118,7 @@ public class ConsistencyTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void OffsetGeneratorFollowsTheStatedSequence()
     {
         foreach (var (seed, maxShift) in new[] { (0UL, 32), (7UL, 32), (18446744073709551615UL, 17), (12345UL, 1) })
@@ -218,6 +220,7 @@ public class ConsistencyTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void WilsonIntervalMatchesItsClosedFormsAtTheEnds()
     {
         const double z2 = Proportion.Z95 * Proportion.Z95;
@@ -266,6 +269,7 @@ public class ConsistencyTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void BadInputIsOneLineNamingIt()
     {
         string bad = Path.Combine(scratch, "bad");

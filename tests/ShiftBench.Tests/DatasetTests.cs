@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class DatasetTests
 {
     static void SaveRgba(string path, int width, int height, Func<int, int, Rgba32> pixel)

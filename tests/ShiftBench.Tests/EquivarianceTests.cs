@@ -4,6 +4,7 @@ using ShiftBench.Output;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class EquivarianceTests
 {
     /// <summary>Every case of Fixtures/equivariance/equivariance.json, made by NumPy (tools/fixtures/make_equivariance_fixtures.py).</summary>

@@ -5,6 +5,7 @@ using SixLabors.ImageSharp;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class FigureTests
 {
     static readonly string[] Layers = ["pool", "fc", "class"];

@@ -6,6 +6,7 @@ using ShiftBench.Runs;
 namespace ShiftBench.Tests;
 
 /// <summary>CI gates in sweep files and `compare --gate`, and their JUnit XML, on run folders of known metrics.</summary>
+[Category(TestTier.Fast)]
 public class GateTests
 {
     const string TwoModels = "models: [alexnet, mobilenet_v2]\nvariants: [torchvision, antialiased]\ndatasets: [berry]\nstrides: [16]\nlayers: [pool, class]\nanchors: [tl, c]\nweights: deterministic\n";

@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class HeatmapTests
 {
     static bool NearLut(Rgb24 pixel, double value, double vmin, double vmax)

@@ -4,6 +4,7 @@ using ShiftBench.Analysis;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class MetricsTests
 {
     [Test]

@@ -56,6 +56,7 @@ public class ModelParityTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void GeneratorMatchesPythonTwin()
     {
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(ParityDir, "manifest.json")));

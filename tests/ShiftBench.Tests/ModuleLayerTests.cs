@@ -80,6 +80,7 @@ public class ModuleLayerTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void NamesResolveAsWrittenAndStagesExpand()
     {
         var resnet = ModelRegistry.Find("resnet18", ModelVariant.Torchvision);
@@ -102,6 +103,7 @@ public class ModuleLayerTests
     [TestCase("vgg11", "classifier.3@map", "@map keeps a 4-D [N,C,H,W] map", "classifier.3@flat")]
     [TestCase("vgg11", "classifier.0@gap", "@gap pools a 4-D [N,C,H,W] map but 'classifier.0' has shape [N,4096]", "classifier.0@flat")]
     [TestCase("resnet18", "layer3@max", "unknown reduction '@max'", "NAME@map")]
+    [Category(TestTier.Fast)]
     public void BadModuleLayersSayWhatToWrite(string model, string layer, string message, string hint)
     {
         var entry = ModelRegistry.Find(model, ModelVariant.Torchvision);

@@ -7,6 +7,7 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class MultiPatchTests
 {
     /// <summary>Draws a soft-edged disc of one colour on a transparent square.</summary>

@@ -9,6 +9,7 @@ namespace ShiftBench.Tests;
 /// GLIBC_TUNABLES the user already has instead of replacing it.
 /// </summary>
 [TestFixture]
+[Category(TestTier.Fast)]
 public class NativeHeapTests
 {
     [Test]
@@ -50,7 +51,7 @@ public class NativeHeapTests
 
     static string Bash(string command)
     {
-        var start = new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true }.Isolate();
         start.Environment.Remove("GLIBC_TUNABLES");
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd().Trim();

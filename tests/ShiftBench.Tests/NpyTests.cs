@@ -3,6 +3,7 @@ using ShiftBench.Output;
 namespace ShiftBench.Tests;
 
 /// <summary>Our .npy files against files NumPy wrote (tools/fixtures/make_npy_fixtures.py).</summary>
+[Category(TestTier.Fast)]
 public class NpyTests
 {
     [Test]

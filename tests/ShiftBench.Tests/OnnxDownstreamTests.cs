@@ -5,6 +5,7 @@ using ShiftBench.Output;
 namespace ShiftBench.Tests;
 
 /// <summary>An ONNX run downstream: in a sweep beside zoo networks, in compare and figure pair beside a zoo variant, in the report, in bench.</summary>
+[Category(TestTier.Fast)]
 public class OnnxDownstreamTests
 {
     static string Tiny => TestPaths.Fixture("onnx", "tiny.onnx");

@@ -42,7 +42,7 @@ public static class OnnxExports
     {
         if (!File.Exists(Python)) return (null, $"{Python} does not exist");
         string folder = Path.Combine(Path.GetTempPath(), $"shiftbench-onnx-exports-{Environment.ProcessId}");
-        var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false }.Isolate();
         info.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tools", "fixtures", "export_onnx_models.py"));
         info.ArgumentList.Add(folder);
         info.ArgumentList.Add(TestPaths.DataDir);

@@ -13,6 +13,7 @@ namespace ShiftBench.Tests;
 /// layers, run folders, the YAML beside a model, `models --layers`, and every kind of bad file (one line, exit 2,
 /// nothing written).
 /// </summary>
+[Category(TestTier.Fast)]
 public class OnnxFileTests
 {
     static string Tiny => TestPaths.Fixture("onnx", "tiny.onnx");

@@ -9,6 +9,7 @@ namespace ShiftBench.Tests;
 /// OpenCvResize against Debian's OpenCV 4.6 (tools/fixtures/make_resize_fixtures.py): synthetic images of many
 /// geometries, and the study's two datasets rendered from OpenCV-resized sources.
 /// </summary>
+[Category(TestTier.Fast)]
 public class OpenCvResizeTests
 {
     public sealed record ResizeCase(int SrcWidth, int SrcHeight, int Channels, int DstWidth, int DstHeight, string Pattern, int Seed,

@@ -42,6 +42,7 @@ public class PrecisionTests
     };
 
     [Test]
+    [Category(TestTier.Fast)]
     public void NamesAndListsParseAndBadOnesAreClearErrors()
     {
         Assert.That(Precisions.Parse("fp32"), Is.EqualTo(Precision.Fp32));
@@ -59,6 +60,7 @@ public class PrecisionTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void Fp16OnTheCpuAndReducedPrecisionForOnnxAreRefused()
     {
         var fp16 = Assert.Throws<ShiftBenchException>(() => Precisions.CheckSupported(Precision.Fp16, CPU, onnx: false))!;
@@ -236,6 +238,7 @@ public class PrecisionTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void DeviationIsTheLargestAndMeanAbsoluteDifference()
     {
         var d = Deviation.Between([0.0, 1.0, 0.5, -0.25], [0.125, 0.5, 0.5, 0.0]);
@@ -247,6 +250,7 @@ public class PrecisionTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void BenchDeviationPoolsEveryLayerAndComparesClassAndTop1()
     {
         var reference = new PrecisionComparison.Values(

@@ -12,6 +12,7 @@ namespace ShiftBench.Tests;
 /// Kinds `roll` and `subpixel` against Fixtures/protocols/protocol-renderings.json, made by NumPy/PyTorch/OpenCV
 /// (tools/fixtures/make_protocol_fixtures.py): SHA-256 of every rendered 8-bit image, byte for byte.
 /// </summary>
+[Category(TestTier.Fast)]
 public class ProtocolDatasetTests
 {
     static JsonElement Fixture => JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("protocols", "protocol-renderings.json"))).RootElement;

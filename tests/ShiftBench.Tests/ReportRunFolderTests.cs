@@ -2,6 +2,7 @@ using ShiftBench.Report;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class ReportRunFolderTests
 {
     [Test]

@@ -97,6 +97,7 @@ public class ReproduceTests
     static double Number(string cell) => double.Parse(cell, CultureInfo.InvariantCulture);
 
     [Test]
+    [Category(TestTier.Fast)]
     public void TheSiteTableNamesEveryPublishedFile()
     {
         // Facts from the site (plotting.js and data/csv/): model names, layers per model, class only at br.
@@ -125,6 +126,7 @@ public class ReproduceTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void PassesOnMatchingFilesInAFolder()
     {
         var (code, stdout, stderr) = TestCli.Run(Reproduce("--out", outDir, "--site", siteDir));
@@ -143,6 +145,7 @@ public class ReproduceTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void FailsNamingTheFileWhenOneCosineValueIsOffBeyondTolerance()
     {
         string site = NewSiteCopy("cosine");
@@ -162,6 +165,7 @@ public class ReproduceTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void AClassValueIsJudgedRelatively()
     {
         string site = NewSiteCopy("class");

@@ -38,8 +38,19 @@ public class ReuseTests
             // A patch on a uniform canvas runs either method (a window of the grown canvas for crop-phase).
             foreach (var (kind, method) in new[] { ("crop", ReuseEngine.CropMethod), ("patch", ReuseEngine.PatchMethod), ("patch", ReuseEngine.CropMethod) })
                 foreach (var stride in new[] { 1, 4 })
-                    yield return new TestCaseData(model, variant, kind, method, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{method},{stride})");
+                {
+                    var data = new TestCaseData(model, variant, kind, method, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{method},{stride})");
+                    yield return FastCases.Contains((model, variant, kind, method, stride)) ? data.SetCategory(TestTier.Fast) : data;
+                }
     }
+
+    /// <summary>The fast tier: each family once (torchvision or antialiased), each dataset kind and method, both strides.</summary>
+    static readonly HashSet<(string, string, string, string, int)> FastCases =
+    [
+        ("alexnet", "antialiased-lpf3", "crop", ReuseEngine.CropMethod, 4), ("vgg11", "antialiased-lpf4-finetune", "patch", ReuseEngine.PatchMethod, 4),
+        ("resnet18", "torchvision", "patch", ReuseEngine.CropMethod, 1), ("mobilenet_v2", "antialiased-lpf3", "patch", ReuseEngine.PatchMethod, 4),
+        ("densenet121", "torchvision", "crop", ReuseEngine.CropMethod, 4),
+    ];
 
     [TestCaseSource(nameof(Cases))]
     public void ReuseEqualsBruteForce(string model, string variant, string kind, string method, int stride)
@@ -216,7 +227,7 @@ public class ReuseTests
         else Assert.That(record.SkippedShare, Is.GreaterThan(0));
     }
 
-    [Test]
+    [Test, Category(TestTier.Fast)]
     public void TheMeasuredTableCoversEveryZooFamilyAndBf16RunsWhole()
     {
         Assert.That(ReusePolicy.Families, Is.EquivalentTo(ModelRegistry.Architectures.Select(a => a.Spec.Family).Distinct()));

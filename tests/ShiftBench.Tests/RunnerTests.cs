@@ -23,6 +23,7 @@ public class RunnerTests
     };
 
     [Test]
+    [Category(TestTier.Fast)]
     public void AnchorsFollowTheStudysDefinition()
     {
         int[] offsets = [0, 10, 20, 30, 40];
@@ -38,6 +39,7 @@ public class RunnerTests
     [TestCase("25:30", "outside the grid")]
     [TestCase("50:0", "outside the grid")]
     [TestCase("middle", "unknown anchor 'middle'")]
+    [Category(TestTier.Fast)]
     public void BadAnchorsAreClearErrors(string spec, string expected)
     {
         var error = Assert.Throws<ShiftBenchException>(() => Anchors.Parse([spec], [0, 10, 20, 30, 40]))!;
@@ -45,6 +47,7 @@ public class RunnerTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void CosineGridsMatchABruteForceComputation()
     {
         using var dir = TestPaths.NewTempDir();
@@ -73,6 +76,7 @@ public class RunnerTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void GridCsvReadsBackWhatWasWritten()
     {
         using var dir = TestPaths.NewTempDir();
@@ -87,6 +91,7 @@ public class RunnerTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void RunWritesEveryDocumentedFile()
     {
         using var dir = TestPaths.NewTempDir();
@@ -121,6 +126,7 @@ public class RunnerTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void Top5HoldsTheFiveLargestLogitsBestFirst()
     {
         using var dir = TestPaths.NewTempDir();
@@ -158,6 +164,7 @@ public class RunnerTests
     }
 
     [Test]
+    [Category(TestTier.Fast)]
     public void InterruptedRunResumesWithoutRecomputingFinishedBatches()
     {
         using var whole = TestPaths.NewTempDir();

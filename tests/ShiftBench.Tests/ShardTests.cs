@@ -3,6 +3,7 @@ using ShiftBench.Runs;
 namespace ShiftBench.Tests;
 
 /// <summary>`run --shard K/N` and `merge RUN_DIR`: the merged run equals the unsharded one byte for byte; a missing or mismatched shard is refused.</summary>
+[Category(TestTier.Fast)]
 public class ShardTests
 {
     static string[] RunArgs(string outDir, string? shard = null, string batch = "4", string layers = "fc7,class") =>

@@ -23,7 +23,7 @@ public class SlurmTests
     /// <summary>Runs a tool (with SLURM_CONF when given) and returns its exit code and all it printed.</summary>
     static (int Code, string Output) Tool(string tool, string? slurmConf, params string[] args)
     {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false }.Isolate();
         foreach (var a in args) info.ArgumentList.Add(a);
         if (slurmConf is not null) info.Environment["SLURM_CONF"] = slurmConf;
         using var p = Process.Start(info)!;
@@ -172,6 +172,7 @@ public class SlurmTests
 }
 
 /// <summary>The batch scripts `sweep --slurm` prints (no cluster needed).</summary>
+[Category(TestTier.Fast)]
 public class SlurmScriptTests
 {
     [Test]

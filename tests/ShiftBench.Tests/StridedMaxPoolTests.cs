@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class StridedMaxPoolTests
 {
     // Every max pool of the zoo (kernel, stride, padding), on odd and even maps.

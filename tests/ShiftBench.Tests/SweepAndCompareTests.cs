@@ -5,6 +5,7 @@ using ShiftBench.Runs;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class SweepAndCompareTests
 {
     static string WriteSpec(string dir, string datasets) =>

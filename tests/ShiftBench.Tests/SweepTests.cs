@@ -9,6 +9,7 @@ namespace ShiftBench.Tests;
 /// The sweep engine with a cell runner that writes small run folders (FeatureRunFolders): a real runner
 /// for the engine, fast enough to exercise skipping, failures and the summary files in detail.
 /// </summary>
+[Category(TestTier.Fast)]
 public class SweepTests
 {
     static SweepSpec Spec(string dir, string body)

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class TensorMemoryTests
 {
     [Test]

@@ -8,6 +8,7 @@ namespace ShiftBench.Tests;
 /// it (a newcomer's fresh clone) it downloads the study's images through the real fetcher from a mirror on
 /// 127.0.0.1, and with no way to get them it stops with one line saying how to provide them.
 /// </summary>
+[Category(TestTier.Fast)]
 public class TestDataScriptTests
 {
     static readonly string[] Images = ["berry_transparent.png", "plane.png"];
@@ -23,11 +24,9 @@ public class TestDataScriptTests
 
     static (int Code, string Stdout, string Stderr) RunScript(string clone, IReadOnlyDictionary<string, string?> environment)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Without SHIFTBENCH_DATA (./test.sh exports it for the suite; a newcomer has none), mirror or offline switch.
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false }.Isolate();
         info.ArgumentList.Add(Path.Combine(clone, "tools", "test-data.sh"));
-        info.Environment.Remove("SHIFTBENCH_DATA"); // ./test.sh exports it for the suite; a newcomer has none
-        info.Environment.Remove(FetchOptions.MirrorVariable);
-        info.Environment.Remove(FetchOptions.OfflineVariable);
         info.Environment["SHIFTBENCH_CLI"] = "dotnet " + Path.Combine(AppContext.BaseDirectory, "shiftbench.dll");
         info.Environment["CI"] = "true";
         foreach (var (key, value) in environment) info.Environment[key] = value;

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class WeightsLoaderTests
 {
     /// <summary>The fixture script's tiny network, with the same state-dict names.</summary>

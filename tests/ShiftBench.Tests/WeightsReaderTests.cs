@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace ShiftBench.Tests;
 
+[Category(TestTier.Fast)]
 public class WeightsReaderTests
 {
     private static readonly string[] Formats = ["zip", "legacy"];

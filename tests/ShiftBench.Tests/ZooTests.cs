@@ -22,7 +22,15 @@ public class ZooTests
     /// <summary>One case per network structure: variants sharing a structure (lpf4 and lpf4-finetune, antialiased and its file) differ only in the file.</summary>
     public static IEnumerable<TestCaseData> Structures() =>
         ModelRegistry.All.DistinctBy(e => (e.Model, e.FilterSize))
-            .Select(e => new TestCaseData(e.Model, e.VariantName).SetName($"{e.Model} {StructureOf(e)}"));
+            .Select(e => new TestCaseData(e.Model, e.VariantName).SetName($"{e.Model} {StructureOf(e)}"))
+            .Select(c => FastStructures.Contains(c.TestName!) ? c.SetCategory(TestTier.Fast) : c);
+
+    /// <summary>The fast tier: the smallest network of each family (VGG with and without batch norm), torchvision and antialiased.</summary>
+    static readonly HashSet<string> FastStructures =
+    [
+        "alexnet torchvision", "alexnet lpf4", "vgg11 torchvision", "vgg11_bn lpf4", "resnet18 torchvision", "resnet18 lpf4",
+        "mobilenet_v2 torchvision", "mobilenet_v2 lpf4", "densenet121 torchvision", "densenet121 lpf4",
+    ];
 
     static string StructureOf(ModelEntry e) => e.IsAntialiased ? $"lpf{e.FilterSize}" : ModelVariant.Torchvision;
 
