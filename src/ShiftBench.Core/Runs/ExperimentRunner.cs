@@ -124,7 +124,7 @@ public static class ExperimentRunner
                 var phase = Stopwatch.StartNew();
                 stream?.Add(start, count, rows);
                 if (storage != FeatureStorage.None)
-                    foreach (var (layer, values) in rows)
+                    foreach (var (layer, values) in rows.Where(r => request.Shard is not null || layers.Contains(r.Key))) // merge needs every row
                     {
                         if (!files.TryGetValue(layer, out var file))
                             files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(workDir, RunLayout.FeaturesFile(layer)), end - begin, values.Length / count,
