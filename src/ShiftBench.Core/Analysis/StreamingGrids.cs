@@ -30,7 +30,7 @@ public sealed class StreamingGrids : IDisposable
         int Direction, bool Circular, string? LogitsLayer, int? TargetClass);
 
     const string StateFile = "stream-state.bin";
-    const int StateVersion = 1;
+    const int StateVersion = 2;
     const string CentreName = "c";
 
     readonly Setup setup;
@@ -62,18 +62,26 @@ public sealed class StreamingGrids : IDisposable
         if (resume) Load();
     }
 
-    /// <summary>The position the saved state of <paramref name="workDir"/> reaches, or null when there is none.</summary>
-    public static int? SavedNext(string workDir)
+    /// <summary>
+    /// The position the saved state of <paramref name="workDir"/> reaches, or null when there is none or it was saved
+    /// for other anchors, layers or batches (which the run's fingerprint does not cover).
+    /// </summary>
+    public static int? SavedNext(string workDir, Setup setup)
     {
         string path = Path.Combine(workDir, StateFile);
         if (!File.Exists(path)) return null;
         try
         {
             using var reader = new BinaryReader(File.OpenRead(path));
-            return reader.ReadInt32() == StateVersion ? reader.ReadInt32() : null;
+            if (reader.ReadInt32() != StateVersion) return null;
+            int next = reader.ReadInt32();
+            return reader.ReadString() == new StreamingGrids(setup, workDir, resume: false).Key ? next : null;
         }
         catch (EndOfStreamException) { return null; }
     }
+
+    /// <summary>What the saved state depends on besides the fingerprint: anchor positions, layers, batch size.</summary>
+    string Key => string.Join(";", anchors.Select(a => $"{a.Row},{a.Col}")) + "|" + string.Join(",", setup.Layers) + "|" + setup.LogitsLayer + "|" + setup.BatchSize;
 
     /// <summary>Whether the anchors' rows are still to be given (<see cref="TakeAnchors"/>) before the first batch.</summary>
     public bool NeedsAnchors => state.Count == 0;
@@ -175,6 +183,7 @@ public sealed class StreamingGrids : IDisposable
     {
         int dim = s.Dim, ringRows = setup.Cols + setup.BatchSize;
         var unit = new double[dim];
+        var left = new double[dim]; // f̂ of p - 1: the previous iteration's unit, or read for the batch's first position
         var neighbour = new double[dim];
         var raw = new float[dim];
         void UnitOf(int p, ReadOnlySpan<float> batchRows, double[] into)
@@ -189,12 +198,14 @@ public sealed class StreamingGrids : IDisposable
             }
             Normalise(row, into);
         }
+        if (start % setup.Cols > 0) UnitOf(start - 1, batch, left);
         for (int p = start; p < start + count; p++)
         {
             UnitOf(p, batch, unit);
             for (int k = 0; k < dim; k++) s.Sum[k] += unit[k];
-            if (p % setup.Cols > 0) { UnitOf(p - 1, batch, neighbour); s.LocalSum += Dot(unit, neighbour); s.LocalPairs++; }
+            if (p % setup.Cols > 0) { s.LocalSum += Dot(unit, left); s.LocalPairs++; }
             if (p >= setup.Cols) { UnitOf(p - setup.Cols, batch, neighbour); s.LocalSum += Dot(unit, neighbour); s.LocalPairs++; }
+            (unit, left) = (left, unit);
         }
         // Rows go in after every read: a slot is reused only cols + batch positions later, so a batch cut short
         // (an interrupted run) never overwrites a row that resuming at its start still needs.
@@ -254,6 +265,7 @@ public sealed class StreamingGrids : IDisposable
             using var writer = new BinaryWriter(File.Create(tmp));
             writer.Write(StateVersion);
             writer.Write(next);
+            writer.Write(Key);
             writer.Write(state.Count);
             foreach (var (layer, s) in state.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
@@ -271,7 +283,7 @@ public sealed class StreamingGrids : IDisposable
     void Load()
     {
         using var reader = new BinaryReader(File.OpenRead(Path.Combine(workDir, StateFile)));
-        reader.ReadInt32(); reader.ReadInt32();
+        reader.ReadInt32(); reader.ReadInt32(); reader.ReadString();
         int layers = reader.ReadInt32();
         for (int l = 0; l < layers; l++)
         {

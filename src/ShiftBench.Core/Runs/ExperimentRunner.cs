@@ -69,14 +69,15 @@ public static class ExperimentRunner
         int next = request.Resume ? ReadProgress(workDir, fingerprint, request.BatchSize) ?? begin : begin;
         // A shard keeps its rows (fp32) for `merge`, which streams them; a whole run keeps rows only when asked.
         var storage = request.Shard is null ? request.Features : FeatureStorage.Fp32;
-        if (next > begin && !CanResume(workDir, storage, next, streams: request.Shard is null)) next = begin;
+        var maps = MapShapes(request, layers, network);
+        var setup = StreamSetup(request, dataset, anchors, layers, maps);
+        if (next > begin && !CanResume(workDir, storage, next, request.Shard is null ? setup : null)) next = begin;
         if (next == begin && Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         Directory.CreateDirectory(workDir);
         RunLayout.MarkIncomplete(runDir);
         if (request.Shard is not null) WriteRunArguments(workDir, request);
         AtomicFile.WriteAllText(Path.Combine(workDir, StoredFeaturesFile), storage.Name());
-        var maps = MapShapes(request, layers, network);
-        using var stream = request.Shard is null ? new Analysis.StreamingGrids(StreamSetup(request, dataset, anchors, layers, maps), workDir, resume: next > begin) : null;
+        using var stream = request.Shard is null ? new Analysis.StreamingGrids(setup, workDir, resume: next > begin) : null;
 
         int stopAt = Math.Min(end, begin + (request.MaxPositions ?? positions));
         double secondsBefore = request.Shard is null ? 0 : ShardedRun.ReadProgress(workDir)?.Seconds ?? 0;
@@ -155,6 +156,7 @@ public static class ExperimentRunner
 
         var grids = Stopwatch.StartNew();
         WriteResults(request, dataset, anchors, layers, runDir, partialDir, stream!);
+        stream!.Dispose(); // its files go with RUN/.partial below
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         WriteRunJson(request, dataset, anchors, layers, runDir, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network, reuse: reuseRecord);
@@ -419,11 +421,11 @@ public static class ExperimentRunner
     /// Whether the work folder can be continued at <paramref name="next"/>: it stores the same feature matrices, and
     /// (a streaming run) its streaming state reaches exactly <paramref name="next"/>; otherwise the run starts over.
     /// </summary>
-    static bool CanResume(string workDir, FeatureStorage storage, int next, bool streams)
+    static bool CanResume(string workDir, FeatureStorage storage, int next, Analysis.StreamingGrids.Setup? streams)
     {
         string stored = Path.Combine(workDir, StoredFeaturesFile);
         string had = File.Exists(stored) ? File.ReadAllText(stored) : FeatureStorage.Fp32.Name(); // folders made before --features kept fp32 rows
-        return had == storage.Name() && (!streams || Analysis.StreamingGrids.SavedNext(workDir) == next);
+        return had == storage.Name() && (streams is null || Analysis.StreamingGrids.SavedNext(workDir, streams) == next);
     }
 
     /// <summary>The [C, H, W] of each `@map` layer: the module's output shape (zoo) or the session's (ONNX).</summary>
