@@ -114,8 +114,14 @@ public static class ExperimentRunner
         var loop = Stopwatch.StartNew();
         try
         {
-            if (stream is { NeedsAnchors: true })
-                foreach (var (start, count) in stream.AnchorBatches()) stream.TakeAnchors(start, count, Compute(start, count));
+            // The anchors' batches come first, on a resume too: exact reuse's results depend on the batches a process
+            // computed before them (measured: a resume that skipped them differed in the last bits), so every process does the same.
+            bool takeAnchors = stream?.NeedsAnchors == true;
+            foreach (var (start, count) in stream?.AnchorBatches() ?? [])
+            {
+                var anchorRows = Compute(start, count);
+                if (takeAnchors) stream!.TakeAnchors(start, count, anchorRows);
+            }
             progress?.Report(new ProgressUpdate(Describe(request), next - begin, stopAt - begin, "images"));
             for (int start = next; start < stopAt; start += request.BatchSize)
             {
