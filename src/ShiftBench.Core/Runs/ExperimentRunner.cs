@@ -114,13 +114,16 @@ public static class ExperimentRunner
         var loop = Stopwatch.StartNew();
         try
         {
-            // The anchors' batches come first, on a resume too: exact reuse's results depend on the batches a process
-            // computed before them (measured: a resume that skipped them differed in the last bits), so every process does the same.
-            bool takeAnchors = stream?.NeedsAnchors == true;
-            foreach (var (start, count) in stream?.AnchorBatches() ?? [])
+            // The anchors' batches first, each from an empty reuse cache, and the loop from one too: bands kept from
+            // batches out of order change exact reuse's results (measured), an empty cache gives the in-order bits.
+            if (stream is { NeedsAnchors: true })
             {
-                var anchorRows = Compute(start, count);
-                if (takeAnchors) stream!.TakeAnchors(start, count, anchorRows);
+                foreach (var (start, count) in stream.AnchorBatches())
+                {
+                    reuse?.ForgetBands();
+                    stream.TakeAnchors(start, count, Compute(start, count));
+                }
+                reuse?.ForgetBands();
             }
             progress?.Report(new ProgressUpdate(Describe(request), next - begin, stopAt - begin, "images"));
             for (int start = next; start < stopAt; start += request.BatchSize)
