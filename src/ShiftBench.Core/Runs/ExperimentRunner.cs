@@ -84,13 +84,13 @@ public static class ExperimentRunner
         var files = new Dictionary<string, NpyRowFile>();
         var buffers = new Dictionary<string, float[]>(); // one buffer per layer, reused by every batch
         // One batch's rows per layer, computed the same way for the anchors' batches and the loop (so bit-identical).
-        Dictionary<string, ReadOnlyMemory<float>> Compute(int start, int count)
+        Dictionary<string, ReadOnlyMemory<float>> Compute(int start, int count, Reuse.ReuseEngine? engine)
         {
             using var scope = NewDisposeScope();
             var phase = Stopwatch.StartNew();
             Dictionary<string, Tensor> outputs;
-            if (reuse is not null)
-                outputs = ((TorchFeatureNetwork)network).Collect(() => reuse.Forward(start, count)); // makes its own inputs
+            if (engine is not null)
+                outputs = ((TorchFeatureNetwork)network).Collect(() => engine.Forward(start, count)); // makes its own inputs
             else
             {
                 var batch = dataset.Batch(start, count);
@@ -114,23 +114,20 @@ public static class ExperimentRunner
         var loop = Stopwatch.StartNew();
         try
         {
-            // The anchors' batches first, each from an empty reuse cache, and the loop from one too: bands kept from
-            // batches out of order change exact reuse's results (measured), an empty cache gives the in-order bits.
+            // The anchors' batches first, each by a fresh reuse engine (as a resume at that batch computes it, bit for
+            // bit the loop's): the run's own engine keeps state from the batches it computed, so it sees only the loop's, in order.
             if (stream is { NeedsAnchors: true })
-            {
                 foreach (var (start, count) in stream.AnchorBatches())
                 {
-                    reuse?.ForgetBands();
-                    stream.TakeAnchors(start, count, Compute(start, count));
+                    using var fresh = reuse is null ? null : Reuse.ReuseEngine.Create(request.Reuse, network, dataset, out var anchorRecord, request.Model);
+                    stream.TakeAnchors(start, count, Compute(start, count, fresh));
                 }
-                reuse?.ForgetBands();
-            }
             progress?.Report(new ProgressUpdate(Describe(request), next - begin, stopAt - begin, "images"));
             for (int start = next; start < stopAt; start += request.BatchSize)
             {
                 cancel.ThrowIfCancellationRequested();
                 int count = Math.Min(request.BatchSize, stopAt - start);
-                var rows = Compute(start, count);
+                var rows = Compute(start, count, reuse);
                 var phase = Stopwatch.StartNew();
                 stream?.Add(start, count, rows);
                 if (storage != FeatureStorage.None)

@@ -432,16 +432,6 @@ public sealed class ReuseEngine : IDisposable
         return x;
     }
 
-    /// <summary>
-    /// Drops the kept bands, so the next batch is computed as by a fresh engine: bit for bit what the in-order loop
-    /// gives for it (as a resume shows), whereas bands kept from batches out of order are not (a run's anchors go first).
-    /// </summary>
-    internal void ForgetBands()
-    {
-        foreach (var map in bands.Values) map.Dispose();
-        bands.Clear();
-    }
-
     public void Dispose()
     {
         foreach (var map in bands.Values) map.Dispose();
