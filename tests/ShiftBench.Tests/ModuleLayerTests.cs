@@ -120,7 +120,7 @@ public class ModuleLayerTests
         string dataset = TinyDataset(dir.Path);
         string outA = Path.Combine(dir.Path, "a"), outB = Path.Combine(dir.Path, "b");
         var a = TestCli.Run("run", "--model", "resnet50", "--variant", "torchvision", "--dataset", dataset, "--weights", "deterministic",
-            "--layers", "layer3@gap,layer4.2.conv3,layer2.0.downsample@map,class", "--batch-size", "4", "--out", outA);
+            "--layers", "layer3@gap,layer4.2.conv3,layer2.0.downsample@map,class", "--batch-size", "4", "--out", outA, "--features", "fp32");
         Assert.That(a.Code, Is.EqualTo(0), a.Stderr);
         string run = Path.Combine(outA, "tiny", "resnet50", "torchvision");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run, RunLayout.RunJson)))!;
@@ -140,7 +140,7 @@ public class ModuleLayerTests
 
         // The same layer as a mean over the map agrees with the stored map's own mean per channel.
         var b = TestCli.Run("run", "--model", "resnet50", "--variant", "torchvision", "--dataset", dataset, "--weights", "deterministic",
-            "--layers", "layer2.0.downsample@gap", "--batch-size", "4", "--out", outB);
+            "--layers", "layer2.0.downsample@gap", "--batch-size", "4", "--out", outB, "--features", "fp32");
         Assert.That(b.Code, Is.EqualTo(0), b.Stderr);
         string runB = Path.Combine(outB, "tiny", "resnet50", "torchvision");
         float[] mapRows = ReadAll(Path.Combine(run, "features-layer2.0.downsample@map.npy"), out _);

@@ -53,7 +53,7 @@ public class OnnxFileTests
     public void DefaultLayersAreTheOtherGraphOutputsThenFcAndClass()
     {
         using var dir = TestPaths.NewTempDir();
-        var (code, stdout, stderr) = Run(dir, "--model", Tiny);
+        var (code, stdout, stderr) = Run(dir, "--model", Tiny, "--features", "fp32");
         Assert.That(code, Is.EqualTo(0), stderr);
         string run = Path.Combine(dir, "berry", "tiny", "onnx");
         Assert.That(stdout, Does.Contain(run));
@@ -70,7 +70,7 @@ public class OnnxFileTests
     public void NameAndLayerSpecsNameTheFiles()
     {
         using var dir = TestPaths.NewTempDir();
-        var (code, _, stderr) = Run(dir, "--model", Tiny, "--name", "mine", "--layers", "map@flat,/conv1/Conv_output_0@gap,class", "--anchors", "tl");
+        var (code, _, stderr) = Run(dir, "--model", Tiny, "--name", "mine", "--layers", "map@flat,/conv1/Conv_output_0@gap,class", "--anchors", "tl", "--features", "fp32");
         Assert.That(code, Is.EqualTo(0), stderr);
         string run = Path.Combine(dir, "berry", "mine", "onnx");
         Assert.That(File.Exists(Path.Combine(run, "cos-map@flat-tl.csv")), Is.True);
@@ -182,7 +182,7 @@ public class OnnxFileTests
     public void LogitsOptionPicksAnotherOutput()
     {
         using var dir = TestPaths.NewTempDir();
-        var (code, _, stderr) = Run(dir, "--model", Tiny, "--logits", "map", "--layers", "fc", "--anchors", "tl");
+        var (code, _, stderr) = Run(dir, "--model", Tiny, "--logits", "map", "--layers", "fc", "--anchors", "tl", "--features", "fp32");
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(Npy.ReadFloat32(Path.Combine(dir, "berry", "tiny", "onnx", "features-fc.npy")).Shape, Is.EqualTo(new long[] { 25, 16 * 28 * 28 }));
     }

@@ -33,7 +33,7 @@ public class OnnxParityTests
         var result = ExperimentRunner.Run(new RunRequest
         {
             Onnx = onnx, Dataset = DatasetCatalog.Resolve(dataset), DataDir = TestPaths.DataDir, Weights = WeightsSource.File(onnx.Path),
-            Layers = [.. specs, "fc", "class"], Stride = stride, BatchSize = 8, OutRoot = dir,
+            Layers = [.. specs, "fc", "class"], Stride = stride, BatchSize = 8, OutRoot = dir, Features = FeatureStorage.Fp32,
         });
         Assert.That(result.RunDirectory, Is.EqualTo(Path.Combine(dir, dataset, model, "onnx")));
 
@@ -59,7 +59,7 @@ public class OnnxParityTests
         var zoo = ExperimentRunner.Run(new RunRequest
         {
             Model = ModelRegistry.Find(model, ModelVariant.Torchvision), Dataset = DatasetCatalog.Resolve(dataset), DataDir = TestPaths.DataDir,
-            Weights = WeightsSource.Deterministic(), Layers = ["pool", .. model == "alexnet" ? new[] { "fc7" } : [], "fc"], Stride = stride, BatchSize = 8, OutRoot = dir,
+            Weights = WeightsSource.Deterministic(), Layers = ["pool", .. model == "alexnet" ? new[] { "fc7" } : [], "fc"], Stride = stride, BatchSize = 8, OutRoot = dir, Features = FeatureStorage.Fp32,
         });
         var pairs = new List<(string Zoo, string Onnx)> { ("fc", "fc") };
         for (int i = 0; i < fixtureLayers.Length; i++) pairs.Add((fixtureLayers[i].Replace("layer4@gap", "pool"), LayerSpec.FileSafe(specs[i])));
@@ -90,7 +90,7 @@ public class OnnxParityTests
         string model = OnnxExports.File_("convnext.onnx");
         using var dir = TestPaths.NewTempDir();
         var (code, _, stderr) = TestCli.Run("run", "--model", model, "--dataset", "berry", "--stride", "31", "--out", dir,
-            "--layers", string.Join(",", specs.Values.Append("class")));
+            "--layers", string.Join(",", specs.Values.Append("class")), "--features", "fp32");
         Assert.That(code, Is.EqualTo(0), stderr);
         string run = Path.Combine(dir, "berry", "convnext", "onnx");
         string reference = Path.Combine(OnnxExports.Folder, "convnext-ref");

@@ -38,6 +38,7 @@ public class PrecisionTests
         Stride = stride,
         BatchSize = 5,
         OutRoot = outRoot,
+        Features = FeatureStorage.Fp32,
         Precision = precision,
     };
 

@@ -49,7 +49,8 @@ public class ProfileTests
         Assert.That(json["layers"]!.AsArray().Select(l => l!.GetValue<string>()),
             Is.EqualTo(new[] { "maxpool@gap", "layer1@gap", "layer2@gap", "layer3@gap", "layer4@gap", "pool", "fc" }));
         Assert.That(json["modules"]!["layer4@gap"]!["shape"]!.AsArray().Select(d => d!.GetValue<long>()), Is.EqualTo(new long[] { 512, 2, 2 }));
-        Assert.That(File.Exists(Path.Combine(run, "features-maxpool@gap.npy")));
+        Assert.That(File.Exists(Path.Combine(run, "cos-maxpool@gap-c.csv")));
+        Assert.That(Directory.GetFiles(run, "features-*"), Is.Empty, "no feature matrices without --features");
         Assert.That(File.Exists(Path.Combine(run, "cos-layer2@gap-c.csv")));
     }
 

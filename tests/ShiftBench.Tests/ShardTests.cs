@@ -6,9 +6,10 @@ namespace ShiftBench.Tests;
 [Category(TestTier.Fast)]
 public class ShardTests
 {
-    static string[] RunArgs(string outDir, string? shard = null, string batch = "4", string layers = "fc7,class") =>
+    static string[] RunArgs(string outDir, string? shard = null, string batch = "4", string layers = "fc7,class", string? features = null) =>
         ["run", "--model", "alexnet", "--variant", "torchvision", "--dataset", "berry", "--weights", "deterministic",
-         "--stride", "31", "--layers", layers, "--anchors", "tl,c", "--batch-size", batch, "--out", outDir, .. shard is null ? Array.Empty<string>() : ["--shard", shard]];
+         "--stride", "31", "--layers", layers, "--anchors", "tl,c", "--batch-size", batch, "--out", outDir, .. shard is null ? Array.Empty<string>() : ["--shard", shard],
+         .. features is null ? Array.Empty<string>() : ["--features", features]];
 
     [Test]
     public void BlocksAreWholeBatchesAndCoverEveryPositionOnce()
@@ -24,16 +25,18 @@ public class ShardTests
         Assert.That(Assert.Throws<ShiftBenchException>(() => ShardSpec.Parse("3/3"))!.Message, Does.Contain("0 <= K < N"));
     }
 
-    [Test]
-    public void MergedShardsEqualTheWholeRunAndMissingOrForeignShardsAreRefused()
+    /// <summary>Without --features the merged folder holds grids only; with --features fp16 also the whole run's features, as an unsharded run writes them.</summary>
+    [TestCase(null)]
+    [TestCase("fp16")]
+    public void MergedShardsEqualTheWholeRunAndMissingOrForeignShardsAreRefused(string? features)
     {
         using var dir = TestPaths.NewTempDir();
         string whole = Path.Combine(dir, "whole"), sharded = Path.Combine(dir, "sharded");
-        Assert.That(TestCli.Run(RunArgs(whole)).Code, Is.EqualTo(0));
+        Assert.That(TestCli.Run(RunArgs(whole, features: features)).Code, Is.EqualTo(0));
         string runDir = Path.Combine(sharded, "berry", "alexnet", "torchvision");
 
         foreach (var k in new[] { 0, 2 })
-            Assert.That(TestCli.Run(RunArgs(sharded, $"{k}/3")).Code, Is.EqualTo(0));
+            Assert.That(TestCli.Run(RunArgs(sharded, $"{k}/3", features: features)).Code, Is.EqualTo(0));
         var missing = TestCli.Run("merge", runDir);
         Assert.That(missing.Code, Is.EqualTo(2));
         Assert.That(missing.Stderr.Trim().Split('\n')[^1], Does.StartWith($"error: cannot merge {runDir}: shard 1/3 is missing"));
@@ -45,12 +48,14 @@ public class ShardTests
         Assert.That(TestCli.Run("merge", runDir).Stderr, Does.Contain("shard 1/3 was made by another computation"));
         Assert.That(File.Exists(Path.Combine(runDir, "run.json")), Is.False, "nothing is passed off as whole");
 
-        Assert.That(TestCli.Run(RunArgs(sharded, "1/3")).Code, Is.EqualTo(0));
+        Assert.That(TestCli.Run(RunArgs(sharded, "1/3", features: features)).Code, Is.EqualTo(0));
         var merged = TestCli.Run("merge", runDir);
         Assert.That(merged.Code, Is.EqualTo(0), merged.Stderr);
         string wholeDir = Path.Combine(whole, "berry", "alexnet", "torchvision");
         var files = Directory.EnumerateFiles(wholeDir).Where(f => f.EndsWith(".csv") || f.EndsWith(".npy")).Select(Path.GetFileName).ToList();
-        Assert.That(files, Has.Count.GreaterThanOrEqualTo(7));
+        // cos-fc7-tl/c, class, summary (csv), top1, top5; with --features also features-fc7 (fc is not among the layers).
+        Assert.That(files, Has.Count.EqualTo(features is null ? 6 : 7));
+        Assert.That(files.Count(f => f!.StartsWith("features-")), Is.EqualTo(features is null ? 0 : 1));
         foreach (var file in files)
             Assert.That(File.ReadAllBytes(Path.Combine(runDir, file!)), Is.EqualTo(File.ReadAllBytes(Path.Combine(wholeDir, file!))), file);
         Assert.That(Directory.Exists(Path.Combine(runDir, ".partial")), Is.False);

@@ -73,7 +73,7 @@ public class SlurmTests
     {
         var files = Directory.EnumerateFiles(expectedOut, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".csv") || f.EndsWith(".npy")).Select(f => Path.GetRelativePath(expectedOut, f)).Order().ToList();
-        Assert.That(files.Count(f => f.EndsWith("features-fc7.npy")), Is.EqualTo(2), "both cells ran locally");
+        Assert.That(files.Count(f => f.EndsWith("cos-fc7-c.csv")), Is.EqualTo(2), "both cells ran locally");
         foreach (var file in files)
         {
             string actual = Path.Combine(actualOut, file);
@@ -122,7 +122,7 @@ public class SlurmTests
         string error = stderr.Trim().Split('\n')[^1];
         Assert.That(error, Does.StartWith("error: 2 job(s) did not complete: task 1 (alexnet/torchvision/no-such-dataset/stride-62 shard 0/1) FAILED"));
         Assert.That(error, Does.Contain("CANCELLED").Or.Contain("DependencyNeverSatisfied").Or.Contain("FAILED"), "the merge job never ran");
-        Assert.That(File.Exists(Path.Combine(dir, "out", "berry", "alexnet", "torchvision", "features-fc7.npy")), Is.False, "the good cell is left to merge");
+        Assert.That(File.Exists(Path.Combine(dir, "out", "berry", "alexnet", "torchvision", "cos-fc7-c.csv")), Is.False, "the good cell is left to merge");
         Assert.That(TestCli.Run("sweep", spec, "--status").Stdout, Does.Contain("shards 1/1 complete, to merge"));
     }
 

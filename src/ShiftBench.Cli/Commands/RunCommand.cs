@@ -36,6 +36,7 @@ public static class RunCommand
     public static readonly Option[] OnnxOptionSet = [Name, Logits, InputSize, Mean, Std, Channels];
     public static readonly Option<string?> Shard = new("--shard") { Description = "K/N: compute only the K-th of N blocks of positions (resumable); `shiftbench merge RUN_DIR` assembles them" };
     public static readonly Option<string> Reuse = new("--reuse") { Description = "auto: reuse computation shared by neighbouring positions, exactly, where it was measured to pay (crop and patch datasets; every zoo family but DenseNet); on: wherever it applies; off: brute force", DefaultValueFactory = _ => Runs.Reuse.ReuseEngine.Auto };
+    public static readonly Option<string?> Features = new(FeatureStorages.OptionName) { Description = "Also keep the feature matrices, features-LAYER.npy: fp32, or fp16 (rounded, half the size). Default: none (grids and metrics are computed while the run streams)" };
     public static readonly Option<bool> Merge = new("--merge") { Description = "Assemble the run from its complete shards instead of computing (as `shiftbench merge`)" };
 
     public static Command Create()
@@ -43,7 +44,7 @@ public static class RunCommand
         var command = new Command("run", "Extract features at every shift and write cosine and class grids.")
         {
             Model, Dataset, Variant, Layers, AnchorsOption, Stride, BatchSize, Weights, WeightsDir, DataDir, Out, DeviceOption, PrecisionOption, Resume, Offline, Vmin,
-            Shard, Merge, Reuse,
+            Shard, Merge, Reuse, Features,
         };
         foreach (var option in OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -74,6 +75,7 @@ public static class RunCommand
         Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
         Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),
         Reuse = parse.CommandResult.Command.Options.Contains(Reuse) ? parse.GetValue(Reuse)! : Runs.Reuse.ReuseEngine.Auto,
+        Features = parse.CommandResult.Command.Options.Contains(Features) ? parse.GetValue(Features) : null,
     };
 
     /// <summary>The ONNX options as given (unset ones null); the command must have added <see cref="OnnxOptionSet"/>.</summary>

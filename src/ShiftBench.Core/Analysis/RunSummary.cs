@@ -52,16 +52,24 @@ public static class RunSummary
 
     /// <summary>
     /// Computes the metrics of the files in runDir and writes summary.json and summary.csv. A metric with no
-    /// pairs to average (a one-position grid) is null in summary.json and NaN in summary.csv.
+    /// pairs to average (a one-position grid) is null in summary.json and NaN in summary.csv. A run passes its
+    /// <paramref name="streamed"/> global, local and centre grid per layer; without them (a folder written before
+    /// streaming) they come from its stored features, where it has them.
     /// </summary>
-    public static JsonObject Write(string runDir, Geometry g)
+    public static JsonObject Write(string runDir, Geometry g, IReadOnlyDictionary<string, StreamedLayer>? streamed = null)
     {
         var layers = new JsonObject();
         foreach (var layer in g.Layers.Where(l => l != ModelEntry.ClassLayer))
         {
             var entry = new JsonObject();
             string features = Path.Combine(runDir, RunLayout.FeaturesFile(layer));
-            if (File.Exists(features))
+            var fromRun = streamed?.GetValueOrDefault(layer);
+            if (fromRun is not null)
+            {
+                entry["global"] = Number(fromRun.Global);
+                entry["local"] = Number(fromRun.Local);
+            }
+            else if (File.Exists(features))
             {
                 var acc = Accumulate(features, g.Rows, g.Cols);
                 entry["global"] = Number(acc.Global);
@@ -89,6 +97,7 @@ public static class RunSummary
             var perAnchor = anchors.Select(a => a.Value?["equivariance"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
             if (perAnchor.Count > 0) entry[Equivariance.Metric] = Number(perAnchor.Average());
             // The period is always that of the centre anchor, so runs with other anchors stay comparable.
+            centre ??= fromRun?.Centre;
             if (centre is null && File.Exists(features))
                 centre = CosineGrids.Compute(features, g.Rows, g.Cols, [new Anchor(CentreAnchor, g.Rows / 2, g.Cols / 2, 0, 0)])[0];
             if (centre is not null) AddPeriod(entry, centre, g);

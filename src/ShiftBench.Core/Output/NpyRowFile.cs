@@ -4,19 +4,27 @@ using System.Text;
 namespace ShiftBench.Output;
 
 /// <summary>
-/// A 2-D float32 .npy file of known shape [rows, cols], written row block by row block at any offset, so
-/// a run can resume by rewriting only unfinished rows. The header is NumPy's format 1.0.
+/// A 2-D float32 (or float16, `run --features fp16`) .npy file of known shape [rows, cols], written row block by
+/// row block at any offset, so a run can resume by rewriting only unfinished rows. Rows are float32 in memory;
+/// a float16 file stores each value rounded to the nearest half. The header is NumPy's format 1.0.
 /// </summary>
 public sealed class NpyRowFile : IDisposable
 {
+    public const string Float32 = "<f4";
+    public const string Float16 = "<f2";
+
     readonly FileStream stream;
     readonly long headerLength;
     public long Rows { get; }
     public long Cols { get; }
+    /// <summary>The dtype on disk: <see cref="Float32"/> or <see cref="Float16"/>.</summary>
+    public string Descr { get; }
+    int ValueBytes => Descr == Float16 ? 2 : sizeof(float);
+    Half[] halves = [];
 
-    NpyRowFile(FileStream stream, long headerLength, long rows, long cols)
+    NpyRowFile(FileStream stream, long headerLength, long rows, long cols, string descr = Float32)
     {
-        this.stream = stream; this.headerLength = headerLength; Rows = rows; Cols = cols;
+        this.stream = stream; this.headerLength = headerLength; Rows = rows; Cols = cols; Descr = descr;
     }
 
     public static byte[] Header(string descr, params long[] shape)
@@ -36,10 +44,11 @@ public sealed class NpyRowFile : IDisposable
     }
 
     /// <summary>Creates the file with its full size, or reopens one of the same shape to continue it.</summary>
-    public static NpyRowFile OpenOrCreate(string path, long rows, long cols, bool keepExisting)
+    public static NpyRowFile OpenOrCreate(string path, long rows, long cols, bool keepExisting, string descr = Float32)
     {
-        byte[] header = Header("<f4", rows, cols);
-        long length = header.Length + rows * cols * sizeof(float);
+        if (descr is not (Float32 or Float16)) throw new ArgumentException($"unsupported dtype {descr}", nameof(descr));
+        byte[] header = Header(descr, rows, cols);
+        long length = header.Length + rows * cols * (descr == Float16 ? 2 : sizeof(float));
         var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         bool reuse = keepExisting && stream.Length == length && StartsWith(stream, header);
         if (!reuse)
@@ -48,20 +57,20 @@ public sealed class NpyRowFile : IDisposable
             stream.Write(header);
             stream.SetLength(length);
         }
-        return new NpyRowFile(stream, header.Length, rows, cols);
+        return new NpyRowFile(stream, header.Length, rows, cols, descr);
     }
 
-    /// <summary>Opens an existing 2-D float32 .npy file for reading rows.</summary>
+    /// <summary>Opens an existing 2-D float32 or float16 .npy file for reading rows (float16 values are widened exactly).</summary>
     public static NpyRowFile OpenRead(string path)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         var (descr, shape, headerLength) = ReadHeader(stream, path);
-        if (descr != "<f4" || shape.Length != 2)
+        if (descr is not (Float32 or Float16) || shape.Length != 2)
         {
             stream.Dispose();
-            throw new InvalidDataException($"{path} is not a 2-D float32 .npy file");
+            throw new InvalidDataException($"{path} is not a 2-D float32 or float16 .npy file");
         }
-        return new NpyRowFile(stream, headerLength, shape[0], shape[1]);
+        return new NpyRowFile(stream, headerLength, shape[0], shape[1], descr);
     }
 
     /// <summary>Reads a format 1.0 header: dtype descr, shape, and where the data starts.</summary>
@@ -93,15 +102,23 @@ public sealed class NpyRowFile : IDisposable
     {
         if (values.Length % Cols != 0 || firstRow + values.Length / Cols > Rows)
             throw new ArgumentOutOfRangeException(nameof(values), "rows do not fit the file");
-        stream.Position = headerLength + firstRow * Cols * sizeof(float);
-        stream.Write(MemoryMarshal.AsBytes(values));
+        stream.Position = headerLength + firstRow * Cols * ValueBytes;
+        if (Descr == Float32) { stream.Write(MemoryMarshal.AsBytes(values)); return; }
+        var half = Halves(values.Length);
+        for (int i = 0; i < values.Length; i++) half[i] = (Half)values[i]; // round to nearest even, as NumPy's astype(float16)
+        stream.Write(MemoryMarshal.AsBytes(half.AsSpan(0, values.Length)));
     }
 
     public void ReadRows(long firstRow, Span<float> destination)
     {
-        stream.Position = headerLength + firstRow * Cols * sizeof(float);
-        stream.ReadExactly(MemoryMarshal.AsBytes(destination));
+        stream.Position = headerLength + firstRow * Cols * ValueBytes;
+        if (Descr == Float32) { stream.ReadExactly(MemoryMarshal.AsBytes(destination)); return; }
+        var half = Halves(destination.Length);
+        stream.ReadExactly(MemoryMarshal.AsBytes(half.AsSpan(0, destination.Length)));
+        for (int i = 0; i < destination.Length; i++) destination[i] = (float)half[i];
     }
+
+    Half[] Halves(int length) => halves.Length >= length ? halves : halves = new Half[length];
 
     /// <summary>Forces written rows to disk before the run records them as done.</summary>
     public void Flush() => stream.Flush(flushToDisk: true);

@@ -76,19 +76,29 @@ public static class ClassGrid
             int count = Math.Min(chunk, rows * cols - start);
             file.ReadRows(start, buffer.AsSpan(0, count * classes));
             using var scope = NewDisposeScope();
-            var logits = tensor(buffer, [chunk, classes])[..count];
-            var probability = TargetProbabilities(logits, targetClass);
-            var best = logits.argmax(1).contiguous().data<long>().ToArray();
-            var ranked = logits.topk(Math.Min(TopK, classes), 1).indexes.contiguous().data<long>().ToArray();
-            int k = Math.Min(TopK, classes);
+            var (probability, best, ranked) = Rows(tensor(buffer, [chunk, classes])[..count], targetClass);
             for (int i = 0; i < count; i++)
             {
                 grids[(start + i) / cols, (start + i) % cols] = probability[i];
                 top1[start + i] = best[i];
-                for (int j = 0; j < TopK; j++) topK[(start + i) * TopK + j] = j < k ? ranked[i * k + j] : -1;
+                for (int j = 0; j < TopK; j++) topK[(start + i) * TopK + j] = ranked[i * TopK + j];
             }
         }
         return (grids, top1, topK);
+    }
+
+    /// <summary>For each logits row [count, classes]: target probability, top-1 class and the TopK best classes (best first, -1 past the last class).</summary>
+    public static (double[] Probability, long[] Top1, long[] TopK) Rows(Tensor logits, int targetClass)
+    {
+        using var scope = NewDisposeScope();
+        int count = (int)logits.shape[0], classes = (int)logits.shape[1], k = Math.Min(TopK, classes);
+        var probability = TargetProbabilities(logits, targetClass);
+        var best = logits.argmax(1).contiguous().data<long>().ToArray();
+        var ranked = logits.topk(k, 1).indexes.contiguous().data<long>().ToArray();
+        var topK = new long[count * TopK];
+        for (int i = 0; i < count; i++)
+            for (int j = 0; j < TopK; j++) topK[i * TopK + j] = j < k ? ranked[i * k + j] : -1;
+        return (probability, best, topK);
     }
 
     /// <summary>Softmax probability of the target class for each logits row [count, classes] (runs and bench share it).</summary>

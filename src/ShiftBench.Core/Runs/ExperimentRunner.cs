@@ -11,10 +11,11 @@ using static TorchSharp.torch;
 namespace ShiftBench.Runs;
 
 /// <summary>
-/// One run: every position of a dataset through one network, features of the chosen layers stored,
-/// then cosine grids against the anchors and the target-class grid written (see docs/output.md).
-/// Unfinished state lives in RUN/.partial (row files and progress.json); finished files are renamed
-/// into place and run.json is written last, so `complete: true` means every file is whole.
+/// One run: every position of a dataset through one network; cosine grids against the anchors, the target-class
+/// grid and every metric computed while the positions stream (Analysis.StreamingGrids), feature matrices stored
+/// only with --features (see docs/output.md). Unfinished state lives in RUN/.partial (streaming state, row files and
+/// progress.json); the final files are staged there and committed into place by the result job (ResultJob), run.json
+/// last, so `complete: true` means every file is whole.
 /// </summary>
 public static class ExperimentRunner
 {
@@ -74,52 +75,78 @@ public static class ExperimentRunner
         var (begin, end) = request.Shard?.Range(positions, request.BatchSize) ?? (0, positions);
         string workDir = job.WorkDir;
         int next = request.Resume ? ReadProgress(workDir, fingerprint, request.BatchSize) ?? begin : begin;
+        // A shard keeps its rows (fp32) for `merge`, which streams them; a whole run keeps rows only when asked.
+        var storage = request.Shard is null ? request.Features : FeatureStorage.Fp32;
+        var maps = MapShapes(request, layers, network);
+        var setup = StreamSetup(request, dataset, anchors, layers, maps);
+        if (next > begin && !CanResume(workDir, storage, next, request.Shard is null ? setup : null)) next = begin;
         if (next == begin) job.ResetWorkArea();
         RunLayout.MarkIncomplete(runDir);
         if (request.Shard is not null) WriteRunArguments(workDir, request);
-
+        AtomicFile.WriteAllText(Path.Combine(workDir, StoredFeaturesFile), storage.Name());
+        using var stream = request.Shard is null ? new Analysis.StreamingGrids(setup, workDir, resume: next > begin) : null;
 
         int stopAt = Math.Min(end, begin + (request.MaxPositions ?? positions));
         double secondsBefore = request.Shard is null ? 0 : ShardedRun.ReadProgress(workDir)?.Seconds ?? 0;
         var files = new Dictionary<string, NpyRowFile>();
-        var rows = new Dictionary<string, float[]>(); // one buffer per layer, reused by every batch
+        var buffers = new Dictionary<string, float[]>(); // one buffer per layer, reused by every batch
+        // One batch's rows per layer, computed the same way for the anchors' batches and the loop (so bit-identical).
+        Dictionary<string, ReadOnlyMemory<float>> Compute(int start, int count, Reuse.ReuseEngine? engine)
+        {
+            using var scope = NewDisposeScope();
+            var phase = Stopwatch.StartNew();
+            Dictionary<string, Tensor> outputs;
+            if (engine is not null)
+                outputs = ((TorchFeatureNetwork)network).Collect(() => engine.Forward(start, count)); // makes its own inputs
+            else
+            {
+                var batch = dataset.Batch(start, count);
+                timings.DataSeconds += phase.Elapsed.TotalSeconds;
+                phase.Restart();
+                outputs = network.Forward(batch);
+            }
+            timings.ForwardSeconds += phase.Elapsed.TotalSeconds;
+            var rows = new Dictionary<string, ReadOnlyMemory<float>>();
+            foreach (var (layer, values) in outputs)
+                using (values)
+                {
+                    int length = checked((int)values.numel());
+                    if (!buffers.TryGetValue(layer, out var buffer) || buffer.Length < length) buffers[layer] = buffer = new float[length];
+                    TensorMemory.CopyTo(values, buffer);
+                    rows[layer] = buffer.AsMemory(0, length);
+                }
+            return rows;
+        }
         int computedHere = 0;
         var loop = Stopwatch.StartNew();
         try
         {
+            // The anchors' batches first, each by a fresh reuse engine (as a resume at that batch computes it, bit for
+            // bit the loop's): the run's own engine keeps state from the batches it computed, so it sees only the loop's, in order.
+            if (stream is { NeedsAnchors: true })
+                foreach (var (start, count) in stream.AnchorBatches())
+                {
+                    using var fresh = reuse is null ? null : Reuse.ReuseEngine.Create(request.Reuse, network, dataset, out var anchorRecord, request.Model);
+                    stream.TakeAnchors(start, count, Compute(start, count, fresh));
+                }
             progress?.Report(new ProgressUpdate(Describe(request), next - begin, stopAt - begin, "images"));
             for (int start = next; start < stopAt; start += request.BatchSize)
             {
                 cancel.ThrowIfCancellationRequested();
                 int count = Math.Min(request.BatchSize, stopAt - start);
-                using var scope = NewDisposeScope();
+                var rows = Compute(start, count, reuse);
                 var phase = Stopwatch.StartNew();
-                Dictionary<string, Tensor> outputs;
-                if (reuse is not null)
-                    outputs = ((TorchFeatureNetwork)network).Collect(() => reuse.Forward(start, count)); // makes its own inputs
-                else
-                {
-                    var batch = dataset.Batch(start, count);
-                    timings.DataSeconds += phase.Elapsed.TotalSeconds;
-                    phase.Restart();
-                    outputs = network.Forward(batch);
-                }
-                timings.ForwardSeconds += phase.Elapsed.TotalSeconds;
-
-                phase.Restart();
-                foreach (var (layer, values) in outputs)
-                {
-                    using (values)
+                stream?.Add(start, count, rows);
+                if (storage != FeatureStorage.None)
+                    foreach (var (layer, values) in rows.Where(r => request.Shard is not null || layers.Contains(r.Key))) // merge needs every row
                     {
                         if (!files.TryGetValue(layer, out var file))
-                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(workDir, RunLayout.FeaturesFile(layer)), end - begin, values.shape[1], keepExisting: next > begin);
-                        int length = checked((int)values.numel());
-                        if (!rows.TryGetValue(layer, out var buffer) || buffer.Length < length) rows[layer] = buffer = new float[length];
-                        TensorMemory.CopyTo(values, buffer);
-                        file.WriteRows(start - begin, buffer.AsSpan(0, length));
+                            files[layer] = file = NpyRowFile.OpenOrCreate(Path.Combine(workDir, RunLayout.FeaturesFile(layer)), end - begin, values.Length / count,
+                                keepExisting: next > begin, storage.Descr());
+                        file.WriteRows(start - begin, values.Span);
                     }
-                }
                 foreach (var file in files.Values) file.Flush();
+                stream?.Commit(start + count);
                 WriteProgress(workDir, fingerprint, start + count, end, request.BatchSize, secondsBefore + loop.Elapsed.TotalSeconds);
                 timings.WriteSeconds += phase.Elapsed.TotalSeconds;
                 computedHere += count;
@@ -137,19 +164,18 @@ public static class ExperimentRunner
             // A shard is finished when sealed (checksums of its files); `merge` makes the run whole.
             if (request.Shard is not null && stopAt == end) VerifiedShards.Seal(workDir, fingerprint, request.BatchSize, begin, end, secondsBefore + loopSeconds);
             timings.TotalSeconds = total.Elapsed.TotalSeconds;
-            return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord };
+            return new RunResult(runDir, false, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord, HeldValues = stream?.HeldValues ?? 0 };
         }
 
         var grids = Stopwatch.StartNew();
         string staging = job.BeginStaging();
-        WriteResults(request, dataset, anchors, layers, staging, partialDir, network);
-        Analysis.RunSummary.Write(staging, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
+        WriteResults(request, dataset, anchors, layers, staging, workDir, stream!);
+        stream!.Dispose(); // its files go with the work area when the commit completes
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         WriteRunJson(request, dataset, anchors, layers, staging, fingerprint, weightsSha, sourceShas, imagesPerSecond, timings, network: network, reuse: reuseRecord);
         job.Commit(fingerprint, RunLayout.RunJson);
-        return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord };
+        return new RunResult(runDir, true, false, positions, computedHere, imagesPerSecond, timings) { Reuse = reuseRecord, HeldValues = stream!.HeldValues };
     }
 
     /// <summary>
@@ -267,8 +293,8 @@ public static class ExperimentRunner
 
     /// <summary>
     /// `merge`: checks that every shard of the run is complete and was computed by this very request (fingerprint
-    /// and batch size), copies their rows in order into the whole run's feature files, then writes grids, metrics
-    /// and run.json exactly as an unsharded run does. Refuses, listing every problem, before writing anything.
+    /// and batch size), streams their rows in order (and into the whole run's feature files with --features), then
+    /// writes grids, metrics and run.json exactly as an unsharded run does; the shards' rows go with RUN/.partial. Refuses, listing every problem, before writing anything.
     /// </summary>
     static RunResult MergeShards(RunRequest request, ResultJob job, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
         string runDir, string partialDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sourceShas,
@@ -296,29 +322,44 @@ public static class ExperimentRunner
         double seconds = manifests.Sum(m => m.Seconds);
 
         var grids = Stopwatch.StartNew();
-        var rowFiles = shards.Select(s => ShardedRun.ShardDirectory(runDir, s)).ToList();
-        var stored = manifests.SelectMany(m => m.Files).Select(f => f.Name).Where(n => n.StartsWith("features-") && n.EndsWith(".npy")).Distinct().ToList();
-        foreach (var name in stored)
-        {
-            long cols = -1;
-            foreach (var dir in rowFiles.Where(d => File.Exists(Path.Combine(d, name))))
-                using (var f = NpyRowFile.OpenRead(Path.Combine(dir, name))) cols = f.Cols;
-            using var whole = NpyRowFile.OpenOrCreate(Path.Combine(job.WorkDir, name), positions, cols, keepExisting: false);
-            foreach (var (shard, dir) in shards.Zip(rowFiles))
-            {
-                var (begin, end) = shard.Range(positions, request.BatchSize);
-                if (begin == end) continue;
-                using var part = NpyRowFile.OpenRead(Path.Combine(dir, name));
-                var buffer = new float[(end - begin) * cols];
-                part.ReadRows(0, buffer);
-                whole.WriteRows(begin, buffer);
-            }
-            whole.Flush();
-        }
+        var shardDirs = shards.Select(s => ShardedRun.ShardDirectory(runDir, s)).ToList();
+        var names = layers.Where(l => l != ModelEntry.ClassLayer).Concat(layers.Contains(ModelEntry.ClassLayer) ? [ModelEntry.LogitsLayer] : []).Distinct().ToList();
+        Directory.CreateDirectory(partialDir);
         string staging = job.BeginStaging();
-        WriteResults(request, dataset, anchors, layers, staging, partialDir);
-        Analysis.RunSummary.Write(staging, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
-            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx));
+        var maps = MapShapes(request, layers, null);
+        using (var stream = new Analysis.StreamingGrids(StreamSetup(request, dataset, anchors, layers, maps), partialDir, resume: false))
+        {
+            // The shards' rows, batch by batch in order, through the same streaming as an unsharded run (so the same numbers).
+            var open = names.ToDictionary(n => n, n => shards.Zip(shardDirs)
+                .Where(p => p.First.Range(positions, request.BatchSize) is var (b, e) && e > b)
+                .Select(p => (Range: p.First.Range(positions, request.BatchSize), File: NpyRowFile.OpenRead(Path.Combine(p.Second, RunLayout.FeaturesFile(n))))).ToList());
+            var whole = request.Features == FeatureStorage.None ? [] : names.Where(n => layers.Contains(n)).ToDictionary(n => n,
+                n => NpyRowFile.OpenOrCreate(Path.Combine(partialDir, RunLayout.FeaturesFile(n)), positions, open[n][0].File.Cols, keepExisting: false, request.Features.Descr()));
+            try
+            {
+                Dictionary<string, ReadOnlyMemory<float>> Read(int start, int count) => names.ToDictionary(n => n, n =>
+                {
+                    var (range, file) = open[n].First(f => start >= f.Range.Begin && start < f.Range.End);
+                    var rows = new float[count * file.Cols];
+                    file.ReadRows(start - range.Begin, rows);
+                    return (ReadOnlyMemory<float>)rows;
+                });
+                foreach (var (start, count) in stream.AnchorBatches()) stream.TakeAnchors(start, count, Read(start, count));
+                for (int start = 0; start < positions; start += request.BatchSize)
+                {
+                    int count = Math.Min(request.BatchSize, positions - start);
+                    var rows = Read(start, count);
+                    stream.Add(start, count, rows);
+                    foreach (var (name, file) in whole) file.WriteRows(start, rows[name].Span);
+                }
+            }
+            finally
+            {
+                foreach (var f in open.Values.SelectMany(l => l)) f.File.Dispose();
+                foreach (var f in whole.Values) f.Dispose();
+            }
+            WriteResults(request, dataset, anchors, layers, staging, partialDir, stream);
+        }
         timings.GridSeconds = grids.Elapsed.TotalSeconds;
         timings.TotalSeconds = total.Elapsed.TotalSeconds;
         double imagesPerSecond = positions / Math.Max(seconds, 1e-9);
@@ -327,17 +368,18 @@ public static class ExperimentRunner
         return new RunResult(runDir, true, false, positions, 0, imagesPerSecond, timings);
     }
 
-    /// <summary>The grids, metrics and feature files of a finished computation, written into <paramref name="runDir"/> (the job's staging folder).</summary>
+    /// <summary>
+    /// Writes the streamed grids (cosine, equivariance, class) and summary.json into <paramref name="runDir"/> (the job's
+    /// staging folder), then stages any stored feature matrices. summary.json comes from the streamed values alone, so it
+    /// is the same with or without --features.
+    /// </summary>
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir,
-        IFeatureNetwork? network = null)
+        Analysis.StreamingGrids stream)
     {
-        string Partial(string layer) => Path.Combine(partialDir, RunLayout.FeaturesFile(layer));
         string title(string layer, string what) => $"{request.ModelName} ({request.VariantName}) {layer} {what} - {request.Dataset.Name}";
-        var maps = MapShapes(request, layers, network);
-
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
         {
-            var grids = CosineGrids.Compute(Partial(layer), dataset.Rows, dataset.Cols, anchors);
+            var grids = stream.Cosines(layer);
             for (int a = 0; a < anchors.Count; a++)
             {
                 string stem = Path.Combine(runDir, RunLayout.CosineStem(layer, anchors[a].Name));
@@ -345,24 +387,22 @@ public static class ExperimentRunner
                 double vmin = request.Vmin ?? grids[a].Cast<double>().Min();
                 AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
             }
-            if (!maps.TryGetValue(layer, out var shape)) continue;
-            int cellStride = Analysis.Equivariance.CellStride(request.Dataset.Canvas.Size, shape.Height);
-            foreach (var anchor in anchors)
+            if (stream.EquivarianceGrids(layer) is not { } equivariance) continue;
+            int cellStride = stream.CellStrideOf(layer);
+            for (int a = 0; a < anchors.Count; a++)
             {
-                var distances = Analysis.Equivariance.Grid(Partial(layer), dataset.Rows, dataset.Cols, dataset.Offsets, request.Dataset.OffsetUnitPx,
-                    anchor.Row, anchor.Col, shape, cellStride, Analysis.Equivariance.ContentDirection(request.Dataset.Kind),
-                    Analysis.Equivariance.IsCircular(request.Dataset.Kind));
-                string stem = Path.Combine(runDir, RunLayout.EquivarianceStem(layer, anchor.Name));
+                var distances = equivariance[a];
+                string stem = Path.Combine(runDir, RunLayout.EquivarianceStem(layer, anchors[a].Name));
                 GridCsv.Write(RunLayout.Csv(stem), distances, dataset.Offsets);
                 double vmax = Math.Max(1e-12, distances.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(0).Max());
                 AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, distances, dataset.Stride, 0, vmax,
-                    title(layer, $"equivariance distance, anchor {anchor.Name}, cell {cellStride} px")));
+                    title(layer, $"equivariance distance, anchor {anchors[a].Name}, cell {cellStride} px")));
             }
         }
 
         if (layers.Contains(ModelEntry.ClassLayer))
         {
-            var (probability, top1, topK) = ClassGrid.Compute(Partial(ModelEntry.LogitsLayer), dataset.Rows, dataset.Cols, request.Dataset.TargetClass!.Value);
+            var (probability, top1, topK) = stream.Classes();
             string classStem = Path.Combine(runDir, RunLayout.ClassStem);
             GridCsv.Write(RunLayout.Csv(classStem), probability, dataset.Offsets);
             double vmin = request.Vmin ?? probability.Cast<double>().Min();
@@ -370,9 +410,34 @@ public static class ExperimentRunner
             AtomicFile.Write(Path.Combine(runDir, RunLayout.Top1), tmp => Npy.Write(tmp, top1, top1.LongLength));
             AtomicFile.Write(Path.Combine(runDir, RunLayout.Top5), tmp => Npy.Write(tmp, topK, top1.LongLength, ClassGrid.TopK));
         }
+        Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
+            anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx), stream.Summaries());
 
+        if (request.Features == FeatureStorage.None) return;
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
-            ResultJob.StageWorkFile(Partial(layer), Path.Combine(runDir, RunLayout.FeaturesFile(layer)));
+            ResultJob.StageWorkFile(Path.Combine(partialDir, RunLayout.FeaturesFile(layer)), Path.Combine(runDir, RunLayout.FeaturesFile(layer)));
+    }
+
+    /// <summary>What the run streams: its grid, anchors, grid layers, `@map` shapes and the class layer.</summary>
+    static Analysis.StreamingGrids.Setup StreamSetup(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers,
+        IReadOnlyDictionary<string, Analysis.MapShape> maps) =>
+        new(dataset.Rows, dataset.Cols, request.BatchSize, anchors, [.. layers.Where(l => l != ModelEntry.ClassLayer)], maps,
+            shape => Analysis.Equivariance.CellStride(request.Dataset.Canvas.Size, shape.Height), dataset.Offsets, request.Dataset.OffsetUnitPx,
+            Analysis.Equivariance.ContentDirection(request.Dataset.Kind), Analysis.Equivariance.IsCircular(request.Dataset.Kind),
+            layers.Contains(ModelEntry.ClassLayer) ? ModelEntry.LogitsLayer : null, request.Dataset.TargetClass);
+
+    /// <summary>Records which feature matrices the work folder holds, so a resume never mixes storages.</summary>
+    const string StoredFeaturesFile = "features.txt";
+
+    /// <summary>
+    /// Whether the work folder can be continued at <paramref name="next"/>: it stores the same feature matrices, and
+    /// (a streaming run) its streaming state reaches exactly <paramref name="next"/>; otherwise the run starts over.
+    /// </summary>
+    static bool CanResume(string workDir, FeatureStorage storage, int next, Analysis.StreamingGrids.Setup? streams)
+    {
+        string stored = Path.Combine(workDir, StoredFeaturesFile);
+        string had = File.Exists(stored) ? File.ReadAllText(stored) : FeatureStorage.Fp32.Name(); // folders made before --features kept fp32 rows
+        return had == storage.Name() && (streams is null || Analysis.StreamingGrids.SavedNext(workDir, streams) == next);
     }
 
     /// <summary>The [C, H, W] of each `@map` layer: the module's output shape (zoo) or the session's (ONNX).</summary>

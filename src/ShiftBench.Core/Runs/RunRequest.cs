@@ -38,6 +38,8 @@ public sealed record RunRequest
     /// <summary>The number format the network computes in (see <see cref="Models.Precision"/>); part of the fingerprint.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
     public bool Resume { get; init; }
+    /// <summary>Which feature matrices the run keeps (--features); grids and metrics are the same either way, so it is not in the fingerprint.</summary>
+    public FeatureStorage Features { get; init; } = FeatureStorage.None;
     public double? Vmin { get; init; }
     public string CommandLine { get; init; } = "";
     /// <summary>Exact reuse across positions (Runs/Reuse): auto (where it applies) or off. Results are the same, so it is not in the fingerprint.</summary>
@@ -74,6 +76,8 @@ public sealed record RunResult(string RunDirectory, bool Complete, bool Skipped,
 {
     /// <summary>How the features were computed (null when nothing was computed).</summary>
     public Reuse.ReuseRecord? Reuse { get; init; }
+    /// <summary>Numbers the streaming metrics kept in memory from batch to batch (tests check it does not grow with positions).</summary>
+    internal long HeldValues { get; init; }
 }
 
 /// <summary>Seconds spent in each phase of a run.</summary>

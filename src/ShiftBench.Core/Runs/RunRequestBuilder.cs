@@ -38,6 +38,8 @@ public sealed record RunChoices
     public bool Merge { get; init; }
     /// <summary>--reuse: auto or off (see <see cref="Reuse.ReuseEngine"/>).</summary>
     public string Reuse { get; init; } = Runs.Reuse.ReuseEngine.Auto;
+    /// <summary>--features: none (null), fp32 or fp16 (see <see cref="FeatureStorage"/>).</summary>
+    public string? Features { get; init; }
 }
 
 /// <summary>Turns RunChoices into one RunRequest per variant: the single place where options become runs.</summary>
@@ -47,6 +49,7 @@ public static class RunRequestBuilder
     {
         var precision = Precisions.Parse(choices.Precision);
         Report.ColorScale.CheckMinimum(choices.Vmin);
+        var features = FeatureStorages.Parse(choices.Features);
         if (LoadOnnx(choices.Model, choices.Onnx) is { } onnx)
         {
             Precisions.CheckSupported(precision, CPU, onnx: true);
@@ -62,7 +65,7 @@ public static class RunRequestBuilder
                     Weights = WeightsSource.File(onnx.Path), Layers = choices.Layers, AnchorSpecs = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named,
                     Stride = choices.Stride, BatchSize = choices.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = choices.Out,
                     Device = ComputeDevice.Resolve(choices.Device), Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
-                    Reuse = choices.Reuse,
+                    Reuse = choices.Reuse, Features = features,
                 },
             ];
         }
@@ -88,7 +91,7 @@ public static class RunRequestBuilder
                 Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
                 Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
                 Device = device, Precision = precision, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
-                Shard = shard, MergeShards = choices.Merge, Reuse = choices.Reuse,
+                Shard = shard, MergeShards = choices.Merge, Reuse = choices.Reuse, Features = features,
             };
             return request with { RunArguments = ArgumentsOf(request) };
         }).ToList();
@@ -113,6 +116,7 @@ public static class RunRequestBuilder
         args.AddRange(["--anchors", string.Join(',', r.AnchorSpecs)]);
         if (r.Precision != Precision.Fp32) args.AddRange([Precisions.OptionName, r.Precision.Name()]);
         if (r.Reuse != Runs.Reuse.ReuseEngine.Auto) args.AddRange(["--reuse", r.Reuse]);
+        if (r.Features != FeatureStorage.None) args.AddRange([FeatureStorages.OptionName, r.Features.Name()]);
         if (r.Vmin is { } vmin) args.AddRange(["--vmin", vmin.ToString("R", System.Globalization.CultureInfo.InvariantCulture)]);
         return args;
     }

@@ -29,6 +29,8 @@ public sealed class SweepSpec
     public int? BatchSize { get; set; }
     /// <summary>fp32 (default), bf16 or fp16 for every cell (`sweep --precision` overrides it); checked by <see cref="Load"/>.</summary>
     public string Precision { get; set; } = RunLayout.DefaultPrecision;
+    /// <summary>Feature matrices every cell keeps (as `run --features`): null (none), fp32 or fp16; checked by <see cref="Load"/>.</summary>
+    public string? Features { get; set; }
     /// <summary>#SBATCH options for `sweep --slurm`.</summary>
     public SlurmOptions? Slurm { get; set; }
     /// <summary>CI gates over the runs' metrics (see <see cref="Gate"/>); a failed gate fails the sweep.</summary>
@@ -50,12 +52,14 @@ public sealed class SweepSpec
         try { spec = Yaml.Deserialize<SweepSpec>(BoundedFile.ReadAllText(path, "sweep file", InputLimits.MaxConfigBytes)) ?? new SweepSpec(); }
         catch (YamlException e)
         {
-            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, precision, gates, slurm)");
+            throw new ShiftBenchException($"{path}: invalid sweep at line {e.Start.Line}: {(e.InnerException?.Message ?? e.Message).Split('\n')[0]} (fields: out, models, variants, datasets, strides, layers, anchors, weights, batch_size, precision, features, gates, slurm)");
         }
         if (spec.Models.Count == 0) throw new ShiftBenchException($"{path}: models is empty; list at least one, e.g. models: [alexnet]");
         if (spec.Datasets.Count == 0) throw new ShiftBenchException($"{path}: datasets is empty; list at least one, e.g. datasets: [berry]");
         if (spec.Strides.Any(s => s < 1)) throw new ShiftBenchException($"{path}: strides must be 1 or more");
         spec.Precision = Precisions.Parse(spec.Precision, $"{path}: precision").Name();
+        try { FeatureStorages.Parse(spec.Features); }
+        catch (ShiftBenchException e) { throw new ShiftBenchException($"{path}: features: {e.Message}"); }
         if (spec.Variants.Count == 0) throw new ShiftBenchException($"{path}: variants is empty; list torchvision, antialiased, both, all or variant names");
         // Typos in closed lists are caught before any cell runs (datasets may also be config files, checked per cell).
         var variantNames = ModelRegistry.VariantNames.Concat(["both", "all"]).ToList();
@@ -236,7 +240,7 @@ public static class Sweep
                 Onnx = onnx, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.File(onnx.Path),
                 Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
                 Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
-                Precision = Precisions.Parse(cell.Spec.Precision),
+                Precision = Precisions.Parse(cell.Spec.Precision), Features = FeatureStorages.Parse(cell.Spec.Features),
                 CommandLine = $"shiftbench sweep ({cell.Name})",
             }, progress, cancel);
             return;
@@ -253,7 +257,7 @@ public static class Sweep
             Model = entry, Dataset = dataset, DataDir = dataDir, Weights = weights,
             Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
-            Precision = Precisions.Parse(cell.Spec.Precision),
+            Precision = Precisions.Parse(cell.Spec.Precision), Features = FeatureStorages.Parse(cell.Spec.Features),
             CommandLine = $"shiftbench sweep ({cell.Name}{(shard is null ? "" : $", shard {shard}")}{(merge ? ", merge" : "")})",
             Shard = shard, MergeShards = merge, Reuse = reuse,
         };
