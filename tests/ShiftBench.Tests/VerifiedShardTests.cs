@@ -65,7 +65,7 @@ public class VerifiedShardTests
         for (int k = 0; k < 3; k++)
         {
             var manifest = ShardManifest.Read(ShardedRun.ShardDirectory(runDir, new ShardSpec(k, 3)))!;
-            Assert.That(manifest.Files.Select(f => f.Name), Is.EqualTo(new[] { RunLayout.RunArgumentsFile, "features-fc.npy", "features-fc7.npy" }));
+            Assert.That(manifest.Files.Select(f => f.Name), Is.EqualTo(new[] { RunLayout.RunArgumentsFile, "features-fc.npy", "features-fc7.npy", RunLayout.StoredFeaturesFile }));
             foreach (var file in manifest.Files)
                 Assert.That((file.Bytes, file.Sha256), Is.EqualTo((new FileInfo(ShardFile(k, file.Name)).Length, FileHash.Sha256(ShardFile(k, file.Name)))), $"shard {k} {file.Name}");
             Assert.That((manifest.Begin, manifest.End), Is.EqualTo(new ShardSpec(k, 3).Range(25, 4)));

@@ -132,12 +132,13 @@ public sealed class StreamingGrids : IDisposable
                 values[i * ClassWidth + 1] = top1[i];
                 for (int j = 0; j < ClassGrid.TopK; j++) values[i * ClassWidth + 2 + j] = topK[i * ClassGrid.TopK + j];
             }
-            classValues ??= OpenFile("stream-class.bin");
+            classValues ??= OpenFile(ClassFile);
             WriteValues(classValues, start, count, values);
         }
     }
 
     const int ClassWidth = 2 + ClassGrid.TopK;
+    const string ClassFile = "stream-class.bin";
 
     /// <summary>Per position: the cosine with each anchor, then (an `@map` layer) the equivariance distance to each written anchor.</summary>
     double[] PositionValues(string layer, Layer s, int start, int count, ReadOnlySpan<float> batch)
@@ -326,7 +327,10 @@ public sealed class StreamingGrids : IDisposable
     /// <summary>Target probability grid, top-1 and top-5 classes per position (y-major), as ClassGrid.Compute gives them.</summary>
     public (double[,] Probability, long[] Top1, long[] TopK) Classes()
     {
-        var values = ReadAll(classValues ?? throw new InvalidOperationException("no class layer streamed"), ClassWidth);
+        if (setup.LogitsLayer is null || setup.TargetClass is null) throw new InvalidOperationException("no class layer streamed");
+        // A resume that had no batch left to compute has not opened it yet.
+        classValues ??= OpenFile(ClassFile);
+        var values = ReadAll(classValues, ClassWidth);
         var probability = new double[setup.Rows, setup.Cols];
         var top1 = new long[positions];
         var topK = new long[positions * ClassGrid.TopK];

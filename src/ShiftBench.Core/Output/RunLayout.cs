@@ -20,6 +20,8 @@ public static class RunLayout
     /// <summary>Unfinished state (row files, progress.json) of a run that has not completed.</summary>
     public const string PartialFolder = ".partial";
     public const string ProgressFile = "progress.json";
+    /// <summary>In a work folder: which feature matrices it holds (none, fp32, fp16), so a resume never mixes storages.</summary>
+    public const string StoredFeaturesFile = "features.txt";
     /// <summary>In a shard's folder: the `run` arguments that made it (for `shiftbench merge RUN_DIR`).</summary>
     public const string RunArgumentsFile = "args.json";
     /// <summary>Per-patch runs of a `patches` dataset live in RUN/patches/NAME/.</summary>

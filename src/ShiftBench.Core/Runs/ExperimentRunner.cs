@@ -83,7 +83,7 @@ public static class ExperimentRunner
         if (next == begin) job.ResetWorkArea();
         RunLayout.MarkIncomplete(runDir);
         if (request.Shard is not null) WriteRunArguments(workDir, request);
-        AtomicFile.WriteAllText(Path.Combine(workDir, StoredFeaturesFile), storage.Name());
+        AtomicFile.WriteAllText(Path.Combine(workDir, RunLayout.StoredFeaturesFile), storage.Name());
         using var stream = request.Shard is null ? new Analysis.StreamingGrids(setup, workDir, resume: next > begin) : null;
 
         int stopAt = Math.Min(end, begin + (request.MaxPositions ?? positions));
@@ -426,8 +426,6 @@ public static class ExperimentRunner
             Analysis.Equivariance.ContentDirection(request.Dataset.Kind), Analysis.Equivariance.IsCircular(request.Dataset.Kind),
             layers.Contains(ModelEntry.ClassLayer) ? ModelEntry.LogitsLayer : null, request.Dataset.TargetClass);
 
-    /// <summary>Records which feature matrices the work folder holds, so a resume never mixes storages.</summary>
-    const string StoredFeaturesFile = "features.txt";
 
     /// <summary>
     /// Whether the work folder can be continued at <paramref name="next"/>: it stores the same feature matrices, and
@@ -435,7 +433,7 @@ public static class ExperimentRunner
     /// </summary>
     static bool CanResume(string workDir, FeatureStorage storage, int next, Analysis.StreamingGrids.Setup? streams)
     {
-        string stored = Path.Combine(workDir, StoredFeaturesFile);
+        string stored = Path.Combine(workDir, RunLayout.StoredFeaturesFile);
         string had = File.Exists(stored) ? File.ReadAllText(stored) : FeatureStorage.Fp32.Name(); // folders made before --features kept fp32 rows
         return had == storage.Name() && (streams is null || Analysis.StreamingGrids.SavedNext(workDir, streams) == next);
     }

@@ -107,21 +107,23 @@ public static class PthFile
     }
 
     /// <summary>
-    /// What the entries would allocate, refused before anything is: every tensor inside its storage, and
-    /// the tensors (as float32/int64) at most <see cref="MaxGrowth"/> times the file. A real state dict
-    /// stays under 2x (fp16 files); zero strides, repeated views or storages the file cannot hold do not.
+    /// What the entries would allocate, refused before anything is: every tensor inside its storage, the storages at
+    /// most <see cref="MaxGrowth"/> times the file (a real state dict stays under 2x, fp16 files), and the tensors (as
+    /// float32/int64) at most that or <see cref="TensorBudget"/>, whichever is larger. Broadcast views are legitimate
+    /// (PyTorch saves an expanded tensor as its small storage; the zoo's test fixtures are made so), so views may grow
+    /// past the file, but never past what a zoo network needs (VGG-19: 575 MB).
     /// </summary>
     private static void CheckSizes(IReadOnlyList<(string Name, TensorRecord Record)> entries, long fileLength)
     {
-        Int128 budget = (Int128)fileLength * MaxGrowth + MinBudget, total = 0;
+        Int128 budget = (Int128)fileLength * MaxGrowth + MinBudget, tensorBudget = Int128.Max(budget, TensorBudget), total = 0, storageTotal = 0;
         var storages = new HashSet<string>();
         foreach (var (name, record) in entries)
         {
             // A storage's bytes are held once while its tensors are cut out (a compressed entry may claim any size).
             if (storages.Add(record.Storage.Key))
             {
-                total += (Int128)record.Storage.NumElements * StorageBytes.ElementSize(record.Storage.DType);
-                if (total > budget)
+                storageTotal += (Int128)record.Storage.NumElements * StorageBytes.ElementSize(record.Storage.DType);
+                if (storageTotal > budget)
                     throw new WeightFormatException(
                         $"storage {record.Storage.Key} declares {record.Storage.NumElements} elements, more than the file's {fileLength} bytes hold");
             }
@@ -130,20 +132,21 @@ public static class PthFile
             {
                 elements *= size;
                 if (size > 0) last += (Int128)(size - 1) * stride;
-                if (elements > budget) break; // keeps the product from overflowing
+                if (elements > tensorBudget) break; // keeps the product from overflowing
             }
             if (record.Offset < 0 || (elements > 0 && last >= record.Storage.NumElements))
                 throw new WeightFormatException($"tensor {name} reaches outside its storage");
             total += elements * (IsFloating(record.Storage.DType) ? 4 : 8);
-            if (total > budget)
+            if (total > tensorBudget)
                 throw new WeightFormatException(
-                    $"tensor {name} ({string.Join('x', record.Shape)}) brings the tensors to more than {MaxGrowth}x the file's " +
+                    $"tensor {name} ({string.Join('x', record.Shape)}) brings the tensors to more than {tensorBudget} bytes from a file of " +
                     $"{fileLength} bytes (zero strides or repeated views); save contiguous tensors");
         }
     }
 
     private const int MaxGrowth = 4;
     private const long MinBudget = 1 << 20;
+    private const long TensorBudget = 2L << 30;
 
     private static bool IsFloating(ScalarType type) =>
         type is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
