@@ -116,6 +116,8 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "- Measured $(date -u '+%Y-%m-%d %H:%M UTC') in one go ($minutes min), network by network: PyTorch's forward pass, then \`shiftbench bench\`."
   echo "- CPU: $cpu, $(nproc) cores; $threads threads for both (OMP_NUM_THREADS, \`torch.set_num_threads\`); bf16 flags: ${flags:-none}."
+  blas="$(env | grep '^OPENBLAS_' | sort | tr '\n' ' ')"
+  echo "- OpenBLAS settings in the environment: ${blas:-none}(Debian's PyTorch runs fp32 convolutions through OpenBLAS, so a CORETYPE older than the CPU slows PyTorch's fp32 column; ShiftBench's libtorch does not use OpenBLAS)."
   echo "- Load average (1, 5, 15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Figures from a loaded machine are not comparable."
   echo "- $versions (Debian, /usr/bin/python3); ShiftBench $commit (TorchSharp)."
   echo "- Both time whole batches of one random 224x224 batch after one warm-up pass, at each network's default batch in"
