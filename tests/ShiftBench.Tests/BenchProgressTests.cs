@@ -1,5 +1,6 @@
 using ShiftBench.Models;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,6 +4,7 @@ using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Output;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

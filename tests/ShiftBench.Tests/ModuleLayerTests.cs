@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Output;

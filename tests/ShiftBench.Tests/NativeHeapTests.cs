@@ -40,8 +40,8 @@ public class NativeHeapTests
         using var dir = TestPaths.NewTempDir();
         string file = Path.Combine(dir, "s.yaml");
         File.WriteAllText(file, $"out: {Path.Combine(dir, "out")}\nmodels: [alexnet]\nvariants: [torchvision]\ndatasets: [berry]\nstrides: [62]\nweights: deterministic\n");
-        var spec = Runs.SweepSpec.Load(file);
-        foreach (var script in new[] { Runs.SlurmSweep.ArrayScript(spec, file, 2, Runs.SlurmSweep.Pending(spec, 2), "shiftbench"), Runs.SlurmSweep.MergeScript(spec, file, 2, "shiftbench") })
+        var spec = Workflows.SweepSpec.Load(file);
+        foreach (var script in new[] { Workflows.SlurmSweep.ArrayScript(spec, file, 2, Workflows.SlurmSweep.Pending(spec, 2), "shiftbench"), Workflows.SlurmSweep.MergeScript(spec, file, 2, "shiftbench") })
         {
             var lines = script.Split('\n');
             int export = Array.IndexOf(lines, NativeHeap.ExportLine), exec = Array.FindIndex(lines, l => l.StartsWith("exec "));

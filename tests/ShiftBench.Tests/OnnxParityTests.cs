@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;

@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Output;
 using ShiftBench.Report;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 using TorchSharp;
 using static TorchSharp.torch;
 

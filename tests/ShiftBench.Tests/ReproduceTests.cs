@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using ShiftBench.Models;
 using ShiftBench.Site;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

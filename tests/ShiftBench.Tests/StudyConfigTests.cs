@@ -1,7 +1,9 @@
+using ShiftBench.Analysis;
 using ShiftBench.Models;
 using ShiftBench.Output;
 using ShiftBench.Runs;
 using ShiftBench.Site;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ShiftBench.Analysis;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

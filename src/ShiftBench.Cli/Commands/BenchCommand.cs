@@ -1,9 +1,11 @@
 using System.CommandLine;
+using ShiftBench.Analysis;
 using ShiftBench.Assets;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Cli.Commands;
 

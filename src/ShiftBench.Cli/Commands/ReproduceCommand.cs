@@ -1,7 +1,9 @@
 using System.CommandLine;
+using ShiftBench.Analysis;
 using ShiftBench.Assets;
 using ShiftBench.Runs;
 using ShiftBench.Site;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Cli.Commands;
 

@@ -3,6 +3,7 @@ using ShiftBench.Assets;
 using ShiftBench.Models;
 using ShiftBench.Output;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Cli.Commands;
 

@@ -69,7 +69,7 @@ public static class Equivariance
         }
         if (cells == 0) return double.NaN;
         double norms = Math.Sqrt(nm) * Math.Sqrt(na);
-        return 1 - Runs.CosineGrids.Clamp(norms > 1e-12 ? dot / norms : 0);
+        return 1 - CosineGrids.Clamp(norms > 1e-12 ? dot / norms : 0);
     }
 
     /// <summary>The shift in cells for a shift of <paramref name="pixels"/>, or null when it is not whole.</summary>

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ShiftBench.Models;
 using ShiftBench.Output;
-using ShiftBench.Runs;
 
 namespace ShiftBench.Analysis;
 

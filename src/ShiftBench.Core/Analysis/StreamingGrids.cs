@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using ShiftBench.Output;
-using ShiftBench.Runs;
 using static TorchSharp.torch;
 
 namespace ShiftBench.Analysis;

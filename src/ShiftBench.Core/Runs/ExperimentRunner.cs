@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Output;

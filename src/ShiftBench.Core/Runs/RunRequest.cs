@@ -1,3 +1,4 @@
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;

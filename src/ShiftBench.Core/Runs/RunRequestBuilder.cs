@@ -1,3 +1,4 @@
+using ShiftBench.Analysis;
 using ShiftBench.Assets;
 using ShiftBench.Datasets;
 using ShiftBench.Models;

@@ -1,6 +1,6 @@
+using ShiftBench.Analysis;
 using ShiftBench.Models;
 using ShiftBench.Output;
-using ShiftBench.Runs;
 
 namespace ShiftBench.Site;
 

@@ -8,9 +8,10 @@ using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;
 using ShiftBench.Output;
+using ShiftBench.Runs;
 using static TorchSharp.torch;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Workflows;
 
 /// <summary>What one `shiftbench consistency` run computes (docs/metrics.md, "Consistency on a folder of images").</summary>
 public sealed record ConsistencyRequest

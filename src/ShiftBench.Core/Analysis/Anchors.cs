@@ -1,4 +1,4 @@
-namespace ShiftBench.Runs;
+namespace ShiftBench.Analysis;
 
 /// <summary>A named reference position: grid indices (row, col) and pixel offsets (y, x).</summary>
 public sealed record Anchor(string Name, int Row, int Col, int Y, int X);

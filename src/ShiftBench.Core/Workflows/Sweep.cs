@@ -5,11 +5,12 @@ using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;
 using ShiftBench.Output;
+using ShiftBench.Runs;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Workflows;
 
 /// <summary>
 /// A sweep file (see configs/ci-sweep.yaml): models x variants x datasets x strides, optionally layers,
@@ -227,7 +228,7 @@ public static class Sweep
 
     /// <summary>The real cell runner: one `run` with the sweep's settings.</summary>
     public static void RunCell(SweepCell cell, string dataDir, string weightsDir, IProgress<ProgressUpdate>? progress, CancellationToken cancel,
-        ShardSpec? shard = null, bool merge = false, string reuse = Reuse.ReuseEngine.Auto)
+        ShardSpec? shard = null, bool merge = false, string reuse = Runs.Reuse.ReuseEngine.Auto)
     {
         var dataset = cell.Config ?? throw new ShiftBenchException(cell.ConfigError ?? $"dataset '{cell.Dataset}' cannot be read");
         if (cell.OnnxPath is { } onnxPath)

@@ -2,7 +2,7 @@ using ShiftBench.Output;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Analysis;
 
 /// <summary>Cosine similarity of every position's feature vector against anchor positions.</summary>
 public static class CosineGrids

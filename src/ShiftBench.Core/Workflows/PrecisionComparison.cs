@@ -1,8 +1,10 @@
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
+using ShiftBench.Runs;
 using static TorchSharp.torch;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Workflows;
 
 /// <summary>Largest and mean absolute difference of two equally long series of values (grids on the same positions).</summary>
 public sealed record Deviation(double MaxAbs, double MeanAbs, int Count)

@@ -2,10 +2,11 @@ using System.Diagnostics;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Onnx;
+using ShiftBench.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Workflows;
 
 public sealed record BenchResult(string Model, string Variant, int BatchSize, int Images, int Threads,
     double ForwardImagesPerSecond, double EndToEndImagesPerSecond, double GflopPerImage, double MatmulPeakGflops, Precision Precision = Precision.Fp32)
@@ -55,7 +56,7 @@ public static class Benchmark
                     Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
                     BatchSize = batchSize, OutRoot = Path.Combine(outRoot, precision.Name()), Device = device, Precision = precision, MaxPositions = images, Layers = layers ?? [],
                     // Brute force, so precisions compare like for like (reuse is fp32 only); ReuseBenchmark measures reuse.
-                    Reuse = Reuse.ReuseEngine.OffMode,
+                    Reuse = Runs.Reuse.ReuseEngine.OffMode,
                 };
                 var endToEnd = ExperimentRunner.Run(request, progress);
                 return new BenchResult(entry.Model, entry.VariantName, batchSize, images, get_num_threads(),

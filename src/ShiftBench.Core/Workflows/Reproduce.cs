@@ -1,8 +1,10 @@
+using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Output;
+using ShiftBench.Runs;
 using ShiftBench.Site;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Workflows;
 
 /// <summary>How close our grids must be to the site's: cosine grids absolutely, class probabilities relatively.</summary>
 public sealed record Tolerances(double CosineAbsolute = 1e-4, double ClassRelative = 1e-3)

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using ShiftBench.Runs;
 using YamlDotNet.Serialization;
 
-namespace ShiftBench.Runs;
+namespace ShiftBench.Workflows;
 
 /// <summary>The sweep file's `slurm:` section: #SBATCH options of the array job (and of the merge job, less gres).</summary>
 public sealed class SlurmOptions
