@@ -32,7 +32,7 @@ public class MultiPatchTests
     RunRequest Request(DatasetConfig dataset, string outDir) => new()
     {
         Model = ModelRegistry.Find("alexnet", ModelVariant.Torchvision), Dataset = dataset, DataDir = data, Weights = WeightsSource.Deterministic(),
-        Layers = ["fc7", "class"], AnchorSpecs = ["tl", "c"], BatchSize = 9, OutRoot = outDir,
+        Layers = ["fc7", "class"], AnchorSpecs = ["tl", "c"], BatchSize = 9, OutRoot = outDir, Pictures = Report.RunHeatmaps.Instance,
     };
 
     /// <summary>One `patches` run of three drawn discs (stride 62), shared by the tests below.</summary>

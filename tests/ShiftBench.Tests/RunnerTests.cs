@@ -21,6 +21,7 @@ public class RunnerTests
         Stride = stride,
         BatchSize = batch,
         OutRoot = outRoot,
+        Pictures = Report.RunHeatmaps.Instance,
     };
 
     [Test]

@@ -71,6 +71,7 @@ public static class RunCommand
         Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), Weights = parse.GetValue(Weights),
         WeightsDir = parse.GetValue(WeightsDir), DataDir = parse.GetValue(DataDir), Out = parse.GetValue(Out)!,
         Device = parse.GetValue(DeviceOption)!, Precision = parse.GetValue(PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
+        Pictures = Report.RunHeatmaps.Instance,
         CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
         Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),

@@ -5,7 +5,6 @@ using ShiftBench.Analysis;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Output;
-using ShiftBench.Report;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -371,13 +370,13 @@ public static class ExperimentRunner
 
     /// <summary>
     /// Writes the streamed grids (cosine, equivariance, class) and summary.json into <paramref name="runDir"/> (the job's
-    /// staging folder), then stages any stored feature matrices. summary.json comes from the streamed values alone, so it
+    /// staging folder), has the request's <see cref="IRunPictures"/> draw them, then stages any stored feature matrices. summary.json comes from the streamed values alone, so it
     /// is the same with or without --features.
     /// </summary>
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir,
         Analysis.StreamingGrids stream)
     {
-        string title(string layer, string what) => $"{request.ModelName} ({request.VariantName}) {layer} {what} - {request.Dataset.Name}";
+        var pictures = new List<StagedGrid>();
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))
         {
             var grids = stream.Cosines(layer);
@@ -385,8 +384,7 @@ public static class ExperimentRunner
             {
                 string stem = Path.Combine(runDir, RunLayout.CosineStem(layer, anchors[a].Name));
                 GridCsv.Write(RunLayout.Csv(stem), grids[a], dataset.Offsets);
-                double vmin = request.Vmin ?? grids[a].Cast<double>().Min();
-                AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, grids[a], dataset.Stride, vmin, 1.0, title(layer, $"anchor {anchors[a].Name}")));
+                pictures.Add(new StagedGrid(Path.GetFileName(stem), StagedGridKind.Cosine, layer, anchors[a].Name));
             }
             if (stream.EquivarianceGrids(layer) is not { } equivariance) continue;
             int cellStride = stream.CellStrideOf(layer);
@@ -395,9 +393,7 @@ public static class ExperimentRunner
                 var distances = equivariance[a];
                 string stem = Path.Combine(runDir, RunLayout.EquivarianceStem(layer, anchors[a].Name));
                 GridCsv.Write(RunLayout.Csv(stem), distances, dataset.Offsets);
-                double vmax = Math.Max(1e-12, distances.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(0).Max());
-                AtomicFile.Write(RunLayout.Png(stem), tmp => Heatmap.SavePng(tmp, distances, dataset.Stride, 0, vmax,
-                    title(layer, $"equivariance distance, anchor {anchors[a].Name}, cell {cellStride} px")));
+                pictures.Add(new StagedGrid(Path.GetFileName(stem), StagedGridKind.Equivariance, layer, anchors[a].Name, cellStride));
             }
         }
 
@@ -406,13 +402,13 @@ public static class ExperimentRunner
             var (probability, top1, topK) = stream.Classes();
             string classStem = Path.Combine(runDir, RunLayout.ClassStem);
             GridCsv.Write(RunLayout.Csv(classStem), probability, dataset.Offsets);
-            double vmin = request.Vmin ?? probability.Cast<double>().Min();
-            AtomicFile.Write(RunLayout.Png(classStem), tmp => Heatmap.SavePng(tmp, probability, dataset.Stride, vmin, 1.0, title("class", $"p(class {request.Dataset.TargetClass})")));
+            pictures.Add(new StagedGrid(RunLayout.ClassStem, StagedGridKind.Class));
             AtomicFile.Write(Path.Combine(runDir, RunLayout.Top1), tmp => Npy.Write(tmp, top1, top1.LongLength));
             AtomicFile.Write(Path.Combine(runDir, RunLayout.Top5), tmp => Npy.Write(tmp, topK, top1.LongLength, ClassGrid.TopK));
         }
         Analysis.RunSummary.Write(runDir, new Analysis.RunSummary.Geometry(dataset.Rows, dataset.Cols, dataset.Stride, layers,
             anchors.Select(a => a.Name).ToList(), request.Dataset.TargetClass, dataset.Config.OffsetUnitPx), stream.Summaries());
+        request.Pictures?.Draw(new StagedGrids(runDir, request, dataset.Stride, pictures));
 
         if (request.Features == FeatureStorage.None) return;
         foreach (var layer in layers.Where(l => l != ModelEntry.ClassLayer))

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ShiftBench.Models;
 using ShiftBench.Output;
-using ShiftBench.Report;
 
 namespace ShiftBench.Runs;
 
@@ -40,17 +39,18 @@ public static class MultiPatchRunner
         var grids = layers.Where(l => l != ModelEntry.ClassLayer)
             .SelectMany(l => first["anchors"]!.AsObject().Select(a => RunLayout.CosineStem(l, a.Key)))
             .Concat(layers.Contains(ModelEntry.ClassLayer) ? [RunLayout.ClassStem] : []);
+        var pictures = new List<StagedGrid>();
         foreach (var stem in grids)
         {
             var perPatch = results.Select(r => GridCsv.Read(Path.Combine(r.RunDirectory, RunLayout.Csv(stem)))).ToList();
             var offsets = perPatch[0].Offsets;
             var (mean, std) = MeanAndStd(perPatch.Select(p => p.Grid).ToList());
-            string title = $"{request.ModelName} ({request.VariantName}) {stem} - {request.Dataset.Name}, mean of {patches.Count} patches";
             GridCsv.Write(Path.Combine(staging, RunLayout.Csv(stem)), mean, offsets);
             GridCsv.Write(Path.Combine(staging, RunLayout.Csv(stem + RunLayout.StdSuffix)), std, offsets);
-            AtomicFile.Write(Path.Combine(staging, RunLayout.Png(stem)), tmp => Heatmap.SavePng(tmp, mean, stride, request.Vmin ?? Min(mean), 1.0, title));
-            AtomicFile.Write(Path.Combine(staging, RunLayout.Png(stem + RunLayout.StdSuffix)), tmp => Heatmap.SavePng(tmp, std, stride, 0, Math.Max(Max(std), 1e-12), "std of " + title));
+            pictures.Add(new StagedGrid(stem, StagedGridKind.PatchMean));
+            pictures.Add(new StagedGrid(stem + RunLayout.StdSuffix, StagedGridKind.PatchSpread));
         }
+        request.Pictures?.Draw(new StagedGrids(staging, request, stride, pictures, patches.Count));
 
         // run.json: the first patch's record, naming the patches dataset and its patches.
         var json = first.DeepClone().AsObject();
@@ -87,7 +87,4 @@ public static class MultiPatchRunner
             }
         return (mean, std);
     }
-
-    static double Min(double[,] grid) => grid.Cast<double>().Min();
-    static double Max(double[,] grid) => grid.Cast<double>().Max();
 }

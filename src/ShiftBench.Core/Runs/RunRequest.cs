@@ -42,6 +42,8 @@ public sealed record RunRequest
     /// <summary>Which feature matrices the run keeps (--features); grids and metrics are the same either way, so it is not in the fingerprint.</summary>
     public FeatureStorage Features { get; init; } = FeatureStorage.None;
     public double? Vmin { get; init; }
+    /// <summary>Draws the grids' pictures (STEM.png beside each STEM.csv); null: grids without pictures. The CLI passes Report.RunHeatmaps.</summary>
+    public IRunPictures? Pictures { get; init; }
     public string CommandLine { get; init; } = "";
     /// <summary>Exact reuse across positions (Runs/Reuse): auto (where it applies) or off. Results are the same, so it is not in the fingerprint.</summary>
     public string Reuse { get; init; } = Runs.Reuse.ReuseEngine.Auto;

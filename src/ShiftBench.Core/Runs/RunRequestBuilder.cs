@@ -30,6 +30,8 @@ public sealed record RunChoices
     public string Precision { get; init; } = "fp32";
     public bool Resume { get; init; }
     public double? Vmin { get; init; }
+    /// <summary>Draws each run's pictures (see <see cref="RunRequest.Pictures"/>); null: grids only.</summary>
+    public IRunPictures? Pictures { get; init; }
     public string CommandLine { get; init; } = "";
     /// <summary>Input settings for an ONNX --model (each null = PATH.onnx.yaml, else the default).</summary>
     public OnnxOptions Onnx { get; init; } = new();
@@ -49,7 +51,7 @@ public static class RunRequestBuilder
     public static IReadOnlyList<RunRequest> Build(RunChoices choices)
     {
         var precision = Precisions.Parse(choices.Precision);
-        Report.ColorScale.CheckMinimum(choices.Vmin);
+        choices.Pictures?.CheckMinimum(choices.Vmin);
         var features = FeatureStorages.Parse(choices.Features);
         if (LoadOnnx(choices.Model, choices.Onnx) is { } onnx)
         {
@@ -65,7 +67,7 @@ public static class RunRequestBuilder
                     Onnx = onnx, Dataset = DatasetCatalog.Resolve(choices.Dataset), DataDir = AssetPaths.Resolve(choices.WeightsDir, choices.DataDir).DataDir,
                     Weights = WeightsSource.File(onnx.Path), Layers = choices.Layers, AnchorSpecs = choices.Anchors.Count > 0 ? choices.Anchors : Anchors.Named,
                     Stride = choices.Stride, BatchSize = choices.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = choices.Out,
-                    Device = ComputeDevice.Resolve(choices.Device), Resume = choices.Resume, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                    Device = ComputeDevice.Resolve(choices.Device), Resume = choices.Resume, Vmin = choices.Vmin, Pictures = choices.Pictures, CommandLine = choices.CommandLine,
                     Reuse = choices.Reuse, Features = features,
                 },
             ];
@@ -91,7 +93,7 @@ public static class RunRequestBuilder
                 Model = entry, Dataset = dataset, DataDir = paths.DataDir,
                 Weights = weights, Layers = choices.Layers, AnchorSpecs = anchors,
                 Stride = choices.Stride, BatchSize = choices.BatchSize ?? entry.DefaultBatchSize, OutRoot = choices.Out,
-                Device = device, Precision = precision, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, CommandLine = choices.CommandLine,
+                Device = device, Precision = precision, Resume = choices.Resume || shard is not null || choices.Merge, Vmin = choices.Vmin, Pictures = choices.Pictures, CommandLine = choices.CommandLine,
                 Shard = shard, MergeShards = choices.Merge, Reuse = choices.Reuse, Features = features,
             };
             return request with { RunArguments = ArgumentsOf(request) };

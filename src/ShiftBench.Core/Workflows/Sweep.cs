@@ -242,7 +242,7 @@ public static class Sweep
                 Layers = cell.Spec.Layers, AnchorSpecs = cell.Spec.Anchors.Count > 0 ? cell.Spec.Anchors : Anchors.Named,
                 Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
                 Precision = Precisions.Parse(cell.Spec.Precision), Features = FeatureStorages.Parse(cell.Spec.Features),
-                CommandLine = $"shiftbench sweep ({cell.Name})",
+                CommandLine = $"shiftbench sweep ({cell.Name})", Pictures = Report.RunHeatmaps.Instance,
             }, progress, cancel);
             return;
         }
@@ -260,7 +260,7 @@ public static class Sweep
             Stride = cell.Stride, BatchSize = cell.Spec.BatchSize ?? entry.DefaultBatchSize, OutRoot = cell.OutRoot, Resume = true,
             Precision = Precisions.Parse(cell.Spec.Precision), Features = FeatureStorages.Parse(cell.Spec.Features),
             CommandLine = $"shiftbench sweep ({cell.Name}{(shard is null ? "" : $", shard {shard}")}{(merge ? ", merge" : "")})",
-            Shard = shard, MergeShards = merge, Reuse = reuse,
+            Shard = shard, MergeShards = merge, Reuse = reuse, Pictures = Report.RunHeatmaps.Instance,
         };
         ExperimentRunner.Run(request with { RunArguments = RunRequestBuilder.ArgumentsOf(request) }, progress, cancel);
     }
