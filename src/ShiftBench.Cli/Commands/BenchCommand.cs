@@ -16,12 +16,9 @@ public static class BenchCommand
         var model = new Option<string>("--model") { Description = "Network to measure: a zoo name or PATH.onnx", Required = true };
         var against = new Option<string?>("--against") { Description = "With an ONNX --model: also measure this zoo network (TorchSharp) on the same settings, e.g. alexnet" };
         var variant = new Option<string>("--variant") { Description = "torchvision or antialiased", DefaultValueFactory = _ => "torchvision" };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Images per forward pass (default: the model's measured best)" };
         var images = new Option<int>("--images") { Description = "Images per measurement", DefaultValueFactory = _ => 64 };
         var dataset = new Option<string>("--dataset") { Description = "Dataset for the end-to-end measurement", DefaultValueFactory = _ => "berry" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
         var layers = new Option<string[]>("--layers") { Description = "Zoo --model: layers the end-to-end run writes (default all named layers), as in `run --layers`", AllowMultipleArgumentsPerToken = true };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var precision = new Option<string>(Precisions.OptionName)
         {
             Description = "fp32, bf16 or fp16, or a list such as fp32,bf16: each is timed, and each after the first is compared with the first on the benched positions",
@@ -35,21 +32,21 @@ public static class BenchCommand
         var weights = new Option<string?>("--weights") { Description = "Weights file for the grid comparison of --precision lists (default: synthetic weights; timings always use synthetic weights)" };
         var command = new Command("bench", "Measure forward-only and end-to-end images/s and GFLOP/s against the matmul peak.")
         {
-            model, variant, batchSize, images, dataset, dataDir, device, against, layers, precision, weights, RunCommand.Reuse, RunCommand.Stride, rounds,
+            model, variant, SharedOptions.BatchSize, images, dataset, SharedOptions.DataDir, SharedOptions.DeviceOption, against, layers, precision, weights, SharedOptions.Reuse, SharedOptions.Stride, rounds,
         };
-        foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
+        foreach (var option in SharedOptions.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
             var config = DatasetCatalog.Resolve(parse.GetValue(dataset)!);
-            var computeDevice = ComputeDevice.Resolve(parse.GetValue(device)!);
+            var computeDevice = ComputeDevice.Resolve(parse.GetValue(SharedOptions.DeviceOption)!);
             var precisions = Precisions.ParseList(parse.GetValue(precision)!);
-            string data = AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir;
-            if (RunCommand.LoadOnnx(parse, parse.GetValue(model)!) is { } onnx)
+            string data = AssetPaths.Resolve(dataDir: parse.GetValue(SharedOptions.DataDir)).DataDir;
+            if (SharedOptions.LoadOnnx(parse, parse.GetValue(model)!) is { } onnx)
             {
                 foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: true);
                 if (parse.GetValue(layers) is { Length: > 0 }) throw new ShiftBenchException("--layers applies to a zoo --model in bench; an ONNX model is measured on its logits");
                 // ONNX Runtime and, when asked, the TorchSharp zoo network of the same architecture, same batch and images.
-                int batch = parse.GetValue(batchSize) ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize;
+                int batch = parse.GetValue(SharedOptions.BatchSize) ?? onnx.FixedBatch ?? OnnxModel.DefaultBatchSize;
                 var zooEntry = parse.GetValue(against) is { } name ? ModelRegistry.Find(name, ModelRegistry.ParseVariant(parse.GetValue(variant)!)) : null;
                 var o = await ConsoleProgress.RunAsync(p => Task.Run(() => Benchmark.RunOnnx(onnx, config, data, batch, parse.GetValue(images), computeDevice, p), cancel));
                 var z = zooEntry is null ? null
@@ -63,11 +60,11 @@ public static class BenchCommand
             }
             if (parse.GetValue(against) is not null) throw new ShiftBenchException("--against compares an ONNX --model with a zoo network: give --model PATH.onnx");
             var entry = ModelRegistry.Find(parse.GetValue(model)!, ModelRegistry.ParseVariant(parse.GetValue(variant)!));
-            string reuseMode = parse.GetValue(RunCommand.Reuse)!;
+            string reuseMode = parse.GetValue(SharedOptions.Reuse)!;
             Runs.Reuse.ReuseEngine.CheckMode(reuseMode);
             Runs.Reuse.ReuseBenchmark.CheckRounds(parse.GetValue(rounds));
             foreach (var p in precisions) Precisions.CheckSupported(p, computeDevice, onnx: false);
-            int perBatch = parse.GetValue(batchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
+            int perBatch = parse.GetValue(SharedOptions.BatchSize) ?? entry.DefaultBatchSize, count = parse.GetValue(images);
             var gridWeights = parse.GetValue(weights) is { } w && w != WeightsSource.DeterministicName ? WeightsSource.File(w) : WeightsSource.Deterministic();
             if (gridWeights.Path is { } file && (precisions.Count < 2 || !File.Exists(file)))
                 throw new ShiftBenchException(precisions.Count < 2
@@ -78,7 +75,7 @@ public static class BenchCommand
                 PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
             if (reuseMode != Runs.Reuse.ReuseEngine.OffMode)
-                PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(RunCommand.Stride),
+                PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(SharedOptions.Stride),
                     perBatch, count, computeDevice, p, reuseMode, parse.GetValue(rounds), parse.GetValue(layers)), cancel)), results[0].GflopPerImage);
             return 0;
         }));

@@ -20,19 +20,19 @@ public static class ConsistencyCommand
         var diagonal = new Option<bool>("--diagonal") { Description = "Zhang's diagonal sweep instead: crops at (d, d), d = 0..32; needs --labels" };
         var command = new Command("consistency", "Shift consistency of a network's top-1 class on a folder of images (Zhang's protocol), or its diagonal sweep.")
         {
-            RunCommand.Model, RunCommand.Variant, images, labels, pairs, maxShift, seed, diagonal, RunCommand.Weights, RunCommand.WeightsDir,
-            RunCommand.Out, RunCommand.BatchSize, RunCommand.DeviceOption, RunCommand.PrecisionOption, RunCommand.Resume, RunCommand.Offline,
+            SharedOptions.Model, SharedOptions.Variant, images, labels, pairs, maxShift, seed, diagonal, SharedOptions.Weights, SharedOptions.WeightsDir,
+            SharedOptions.Out, SharedOptions.BatchSize, SharedOptions.DeviceOption, SharedOptions.PrecisionOption, SharedOptions.Resume, SharedOptions.Offline,
         };
-        foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
+        foreach (var option in SharedOptions.OnnxOptionSet) command.Options.Add(option);
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
             var choices = new ConsistencyChoices
             {
-                Model = parse.GetValue(RunCommand.Model)!, Variant = parse.GetValue(RunCommand.Variant)!, Images = parse.GetValue(images)!,
+                Model = parse.GetValue(SharedOptions.Model)!, Variant = parse.GetValue(SharedOptions.Variant)!, Images = parse.GetValue(images)!,
                 Labels = parse.GetValue(labels), PairsPerImage = parse.GetValue(pairs), MaxShift = parse.GetValue(maxShift), Seed = parse.GetValue(seed),
-                Diagonal = parse.GetValue(diagonal), Weights = parse.GetValue(RunCommand.Weights), WeightsDir = parse.GetValue(RunCommand.WeightsDir),
-                Out = parse.GetValue(RunCommand.Out)!, BatchSize = parse.GetValue(RunCommand.BatchSize), Device = parse.GetValue(RunCommand.DeviceOption)!,
-                Precision = parse.GetValue(RunCommand.PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(RunCommand.Resume), Onnx = RunCommand.ReadOnnxOptions(parse),
+                Diagonal = parse.GetValue(diagonal), Weights = parse.GetValue(SharedOptions.Weights), WeightsDir = parse.GetValue(SharedOptions.WeightsDir),
+                Out = parse.GetValue(SharedOptions.Out)!, BatchSize = parse.GetValue(SharedOptions.BatchSize), Device = parse.GetValue(SharedOptions.DeviceOption)!,
+                Precision = parse.GetValue(SharedOptions.PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(SharedOptions.Resume), Onnx = SharedOptions.ReadOnnxOptions(parse),
                 CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var requests = choices.Build();
@@ -40,7 +40,7 @@ public static class ConsistencyCommand
             if (choices.Weights is null && requests[0].Model is { } zoo)
             {
                 var needed = AssetManifest.BuiltIn.Select(zoo.Model, requests.Select(r => r.Zoo.VariantName).ToList());
-                var options = FetchOptions.FromEnvironment(AssetPaths.Resolve(choices.WeightsDir, null), parse.GetValue(RunCommand.Offline));
+                var options = FetchOptions.FromEnvironment(AssetPaths.Resolve(choices.WeightsDir, null), parse.GetValue(SharedOptions.Offline));
                 await ConsoleProgress.RunAsync(p => AssetFetcher.EnsureAsync(needed, options, p, cancel));
             }
             foreach (var request in requests)

@@ -42,9 +42,8 @@ public static class DatasetCommand
 
         var renderDataset = new Option<string>("--dataset") { Description = "Dataset name or YAML path", Required = true };
         var at = new Option<string>("--at") { Description = "Position Y,X: grid offsets (pixels; steps for kind subpixel)", Required = true };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
         var outFile = new Option<string>("--out") { Description = "PNG file to write", Required = true };
-        var render = new Command("render", "Write the exact 8-bit image the network sees at a position.") { renderDataset, at, dataDir, outFile };
+        var render = new Command("render", "Write the exact 8-bit image the network sees at a position.") { renderDataset, at, SharedOptions.DataDir, outFile };
         render.SetAction(parse => CliRunner.Guard(() =>
         {
             var config = DatasetCatalog.Resolve(parse.GetValue(renderDataset)!);
@@ -52,7 +51,7 @@ public static class DatasetCommand
             var parts = position.Split(',', ':');
             if (parts.Length != 2 || !int.TryParse(parts[0], out int y) || !int.TryParse(parts[1], out int x))
                 throw new ShiftBenchException($"--at '{position}' is not a position: write Y,X in pixels, e.g. --at 12,40");
-            using var dataset = ShiftDataset.Open(config, AssetPaths.Resolve(dataDir: parse.GetValue(dataDir)).DataDir);
+            using var dataset = ShiftDataset.Open(config, AssetPaths.Resolve(dataDir: parse.GetValue(SharedOptions.DataDir)).DataDir);
             using var image = dataset.Render8Bit(y, x);
             string path = parse.GetValue(outFile)!;
             Output.AtomicFile.Write(path, tmp => SourceImage.SavePng(image, tmp));

@@ -12,20 +12,17 @@ public static class FetchCommand
         var variant = new Option<string?>("--variant") { Description = "Variant names (comma-separated), both or all (default both)." };
         var dataset = new Option<string?>("--dataset") { Description = "Fetch the source images a dataset config names (configs/NAME.yaml or a .yaml path)." };
         var all = new Option<bool>("--all") { Description = "Fetch every known asset." };
-        var weightsDir = new Option<string?>("--weights-dir") { Description = "Weights folder (default $SHIFTBENCH_WEIGHTS, else weights/)." };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Source image folder (default $SHIFTBENCH_DATA, else data/)." };
         var list = new Option<bool>("--list") { Description = "Show which assets are present, missing or corrupt; download nothing." };
         var verify = new Option<bool>("--verify") { Description = "Check the SHA-256 of every present asset; exit 2 if one is corrupt." };
-        var offline = new Option<bool>("--offline") { Description = "Never use the network (also SHIFTBENCH_OFFLINE=1)." };
 
         var command = new Command("fetch",
             "Download the published weights and the study's images, verified by SHA-256 (resumable; SHIFTBENCH_MIRROR=URL for a mirror).")
         {
-            model, variant, dataset, all, weightsDir, dataDir, list, verify, offline,
+            model, variant, dataset, all, SharedOptions.WeightsDir, SharedOptions.DataDir, list, verify, SharedOptions.Offline,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.GuardAsync(async () =>
         {
-            var paths = AssetPaths.Resolve(parse.GetValue(weightsDir), parse.GetValue(dataDir));
+            var paths = AssetPaths.Resolve(parse.GetValue(SharedOptions.WeightsDir), parse.GetValue(SharedOptions.DataDir));
             var manifest = AssetManifest.BuiltIn;
             string? modelName = parse.GetValue(model);
             string? variantText = parse.GetValue(variant);
@@ -47,7 +44,7 @@ public static class FetchCommand
             if (inspectOnly)
                 return await InspectAsync(chosen, paths, parse.GetValue(verify), cancellationToken);
 
-            var options = FetchOptions.FromEnvironment(paths, parse.GetValue(offline));
+            var options = FetchOptions.FromEnvironment(paths, parse.GetValue(SharedOptions.Offline));
             var ready = await ConsoleProgress.RunAsync(progress => AssetFetcher.EnsureAsync(chosen, options, progress, cancellationToken));
             foreach (var path in ready)
                 Console.WriteLine($"ready    {path}");

@@ -16,18 +16,21 @@ public static class FigureCommand
 
     static Argument<string> OutDir() => new("OUT_DIR") { Description = "folder the runs wrote to", DefaultValueFactory = _ => "out" };
     static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
-    static Option<string?> OutFile() => new("--out") { Description = "figure file (.png or .svg); default: OUT_DIR/figures/<name>.png and .svg" };
-    static Option<double?> Vmin() => new("--vmin") { Description = "colour-scale minimum (default: the data's minimum, floored to 0.01)" };
-    static Option<double> Vmax() => new("--vmax") { Description = "colour-scale maximum", DefaultValueFactory = _ => 1.0 };
+    // Options of several figures: one instance each, added to every figure that takes it.
+    static readonly Option<string> Dataset = Required("--dataset", "dataset, e.g. berry");
+    static readonly Option<string> Layer = Required("--layer", "layer, e.g. fc or class");
+    static readonly Option<string?> OutFile = new("--out") { Description = "figure file (.png or .svg); default: OUT_DIR/figures/<name>.png and .svg" };
+    static readonly Option<double?> Vmin = new("--vmin") { Description = "colour-scale minimum (default: the data's minimum, floored to 0.01)" };
+    static readonly Option<double> Vmax = new("--vmax") { Description = "colour-scale maximum", DefaultValueFactory = _ => 1.0 };
 
     static Command Pair()
     {
-        var (outDir, dataset, layer) = (OutDir(), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
+        var (outDir, dataset, layer) = (OutDir(), Dataset, Layer);
         var model = new Option<string?>("--model") { Description = "network, e.g. resnet50: its torchvision and antialiased runs" };
         var pair = new Option<string[]>("--pair") { Description = "two runs MODEL/VARIANT instead of --model, e.g. --pair alexnet/torchvision my_net/onnx", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var anchor = new Option<string?>("--anchor") { Description = "anchor (tl, tr, c, bl, br, ...); not used for class" };
         var variants = new Option<string?>("--variants") { Description = "panels, comma-separated variant names (default torchvision,antialiased; `all` = every variant of the model)" };
-        var (outFile, vmin, vmax) = (OutFile(), Vmin(), Vmax());
+        var (outFile, vmin, vmax) = (OutFile, Vmin, Vmax);
         var command = new Command("pair", "Variants side by side (torchvision | antialiased by default) for one model, dataset, layer and anchor.");
         command.Arguments.Add(outDir);
         foreach (var o in new Option[] { model, pair, dataset, layer, anchor, variants, outFile, vmin, vmax }) command.Options.Add(o);
@@ -48,11 +51,11 @@ public static class FigureCommand
 
     static Command Grid()
     {
-        var (outDir, dataset, layer) = (OutDir(), Required("--dataset", "dataset, e.g. berry"), Required("--layer", "layer, e.g. fc or class"));
+        var (outDir, dataset, layer) = (OutDir(), Dataset, Layer);
         var models = new Option<string[]>("--models") { Description = "rows, in this order (default: every model run)", AllowMultipleArgumentsPerToken = true };
         var anchors = new Option<string[]>("--anchors") { Description = "columns, in this order (default: every anchor)", AllowMultipleArgumentsPerToken = true };
         var variant = new Option<string>("--variant") { Description = "variant name (torchvision, antialiased, antialiased-lpf3, ...)", DefaultValueFactory = _ => "torchvision" };
-        var (outFile, vmin, vmax) = (OutFile(), Vmin(), Vmax());
+        var (outFile, vmin, vmax) = (OutFile, Vmin, Vmax);
         var command = new Command("grid", "Models x anchors for one dataset, layer and variant (like the study's figure 3), one shared colour bar.");
         command.Arguments.Add(outDir);
         foreach (var o in new Option[] { dataset, layer, models, anchors, variant, outFile, vmin, vmax }) command.Options.Add(o);
@@ -68,10 +71,10 @@ public static class FigureCommand
 
     static Command Profile()
     {
-        var (outDir, model, dataset) = (OutDir(), Required("--model", "network, e.g. resnet18"), Required("--dataset", "dataset, e.g. berry"));
+        var (outDir, model, dataset) = (OutDir(), Required("--model", "network, e.g. resnet18"), Dataset);
         var metric = new Option<string>("--metric") { Description = "run-summary metric per layer (global, local, c.mean, ...)", DefaultValueFactory = _ => Analysis.DepthProfile.DefaultMetric };
         var variants = new Option<string?>("--variant") { Description = "lines, comma-separated variant names (default: every variant whose run has the stages)" };
-        var outFile = OutFile();
+        var outFile = OutFile;
         var command = new Command("profile", "One metric over the network's stages (stem, each stage, pool, fc), a line per variant; runs made with `run --layers stages`. PNG, SVG and CSV.");
         command.Arguments.Add(outDir);
         foreach (var o in new Option[] { model, dataset, metric, variants, outFile }) command.Options.Add(o);

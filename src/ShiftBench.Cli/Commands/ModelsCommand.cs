@@ -9,13 +9,12 @@ public static class ModelsCommand
 {
     public static Command Create()
     {
-        var weightsDir = new Option<string?>("--weights-dir") { Description = "Folder of published weight files (default $SHIFTBENCH_WEIGHTS, else weights/)" };
         var model = new Option<string?>("--model") { Description = "Only this architecture; or an ONNX file (PATH.onnx): its input, outputs, opset and producer" };
         var layers = new Option<string?>("--layers") { Description = "A zoo model: its named layers, stages and every module path with its output shape for a 224x224 input (--variant, --json); or an ONNX file (PATH.onnx): every tensor a layer may name" };
         var variant = new Option<string>("--variant") { Description = "With --layers M: the variant whose module tree is listed", DefaultValueFactory = _ => ModelVariant.Torchvision };
         var json = new Option<bool>("--json") { Description = "Print the whole registry as JSON (architectures, taps, stages, files)" };
-        var command = new Command("models", "List the model zoo: every architecture, its variants, filter sizes, layers, weight files, URLs and whether they are present; or describe an ONNX file.") { weightsDir, model, layers, variant, json };
-        foreach (var option in RunCommand.OnnxOptionSet) command.Options.Add(option);
+        var command = new Command("models", "List the model zoo: every architecture, its variants, filter sizes, layers, weight files, URLs and whether they are present; or describe an ONNX file.") { SharedOptions.WeightsDir, model, layers, variant, json };
+        foreach (var option in SharedOptions.OnnxOptionSet) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             if (parse.GetValue(layers) is { } zooModel && !IsOnnx(zooModel))
@@ -28,7 +27,7 @@ public static class ModelsCommand
             string? onnxPath = parse.GetValue(layers) ?? (parse.GetValue(model) is { } named && IsOnnx(named) ? named : null);
             if (onnxPath is not null)
             {
-                Describe(RunCommand.LoadOnnx(parse, onnxPath)!, parse.GetValue(layers) is not null);
+                Describe(SharedOptions.LoadOnnx(parse, onnxPath)!, parse.GetValue(layers) is not null);
                 return 0;
             }
             if (parse.GetValue(json))
@@ -36,7 +35,7 @@ public static class ModelsCommand
                 Console.Write(ZooTable.Json());
                 return 0;
             }
-            var paths = AssetPaths.Resolve(parse.GetValue(weightsDir));
+            var paths = AssetPaths.Resolve(parse.GetValue(SharedOptions.WeightsDir));
             var only = parse.GetValue(model) is { } m ? ModelRegistry.FindArchitecture(m).Name : null;
             Console.WriteLine($"weights folder: {paths.WeightsDir}");
             foreach (var a in ModelRegistry.Architectures.Where(a => only is null || a.Name == only))

@@ -22,8 +22,8 @@ public static class ReproduceCommand
     {
         var command = new Command("reproduce", "Compare a run (made if missing) with the grids the study's site publishes.")
         {
-            RunCommand.Model, RunCommand.Dataset, RunCommand.Variant, RunCommand.Stride, RunCommand.Weights, RunCommand.WeightsDir,
-            RunCommand.DataDir, RunCommand.BatchSize, RunCommand.Out, RunCommand.DeviceOption, RunCommand.Offline,
+            SharedOptions.Model, SharedOptions.Dataset, SharedOptions.Variant, SharedOptions.Stride, SharedOptions.Weights, SharedOptions.WeightsDir,
+            SharedOptions.DataDir, SharedOptions.BatchSize, SharedOptions.Out, SharedOptions.DeviceOption, SharedOptions.Offline,
             Site, Cache, CosAtol, ClassRtol,
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
@@ -38,7 +38,7 @@ public static class ReproduceCommand
             foreach (var request in requests) ExperimentRunner.Validate(request);
 
             // The site's files first: a missing or malformed one stops us before the long run.
-            bool offline = parse.GetValue(RunCommand.Offline);
+            bool offline = parse.GetValue(SharedOptions.Offline);
             var fetch = FetchOptions.FromEnvironment(AssetPaths.Resolve(choices.WeightsDir, choices.DataDir), offline);
             string cacheDir = parse.GetValue(Cache) ?? SiteFiles.DefaultCacheDir();
             var siteGrids = new List<IReadOnlyList<SiteGrid>>();

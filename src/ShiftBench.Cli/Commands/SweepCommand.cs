@@ -13,8 +13,6 @@ public static class SweepCommand
     {
         var file = new Argument<string>("file") { Description = "Sweep YAML (see configs/ci-sweep.yaml)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "List the cells (complete ones are skipped by a real sweep) and stop" };
-        var weightsDir = new Option<string?>("--weights-dir") { Description = "Folder of published weight files" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder of source images" };
         var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML report (one test case per cell and per gate) to this file" };
         var status = new Option<bool>("--status") { Description = "Show each cell's progress from its run folder (complete, shards done, positions done) and stop" };
         var shards = new Option<int>("--shards") { Description = "Split each cell into N shards (with --slurm, --task and --merge)", DefaultValueFactory = _ => 1 };
@@ -26,7 +24,7 @@ public static class SweepCommand
         var wait = new Option<bool>("--wait") { Description = "With --submit: follow the jobs until they end; exit 1 naming the tasks that failed" };
         var command = new Command("sweep", "Run a matrix of models x variants x datasets x strides, skipping complete runs, then summarise and check the gates; or split it into a Slurm job array.")
         {
-            file, dryRun, weightsDir, dataDir, junit, status, shards, task, merge, slurm, submit, wait, precision, RunCommand.Reuse,
+            file, dryRun, SharedOptions.WeightsDir, SharedOptions.DataDir, junit, status, shards, task, merge, slurm, submit, wait, precision, SharedOptions.Reuse,
         };
         command.SetAction((parse, cancel) => CliRunner.GuardAsync(async () =>
         {
@@ -48,8 +46,8 @@ public static class SweepCommand
             if (parse.GetValue(submit) || parse.GetValue(wait))
                 throw new ShiftBenchException("--submit and --wait go with --slurm");
 
-            var paths = AssetPaths.Resolve(parse.GetValue(weightsDir), parse.GetValue(dataDir));
-            string reuse = parse.GetValue(RunCommand.Reuse)!;
+            var paths = AssetPaths.Resolve(parse.GetValue(SharedOptions.WeightsDir), parse.GetValue(SharedOptions.DataDir));
+            string reuse = parse.GetValue(SharedOptions.Reuse)!;
             Runs.Reuse.ReuseEngine.CheckMode(reuse);
             if (parse.GetValue(task) is { } index)
             {
