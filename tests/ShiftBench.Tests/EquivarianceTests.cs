@@ -88,7 +88,7 @@ public class EquivarianceRunTests
         foreach (var request in Runs.RunRequestBuilder.Build(new Runs.RunChoices
                  {
                      Model = "resnet18", Dataset = dataset, Variant = "both", Layers = ["stages@map"], Weights = "deterministic",
-                     DataDir = TestPaths.DataDir, Out = outDir, BatchSize = 25, Anchors = ["c", "tl"], Features = "fp32",
+                     DataDir = TestPaths.DataDir, Out = outDir, BatchSize = 25, Anchors = ["c", "tl"], Features = "fp32", Pictures = Report.RunHeatmaps.Instance,
                  }))
             Assert.That(Runs.ExperimentRunner.Run(request).Complete, Is.True);
     }

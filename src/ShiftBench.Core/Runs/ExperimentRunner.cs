@@ -370,8 +370,8 @@ public static class ExperimentRunner
 
     /// <summary>
     /// Writes the streamed grids (cosine, equivariance, class) and summary.json into <paramref name="runDir"/> (the job's
-    /// staging folder), has the request's <see cref="IRunPictures"/> draw them, then stages any stored feature matrices. summary.json comes from the streamed values alone, so it
-    /// is the same with or without --features.
+    /// staging folder), has the request's <see cref="IRunPictures"/> draw them, then stages any stored feature matrices.
+    /// summary.json comes from the streamed values alone, so it is the same with or without --features.
     /// </summary>
     static void WriteResults(RunRequest request, ShiftDataset dataset, IReadOnlyList<Anchor> anchors, IReadOnlyList<string> layers, string runDir, string partialDir,
         Analysis.StreamingGrids stream)
