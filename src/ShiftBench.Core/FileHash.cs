@@ -12,11 +12,11 @@ public static class FileHash
 {
     static readonly ConcurrentDictionary<(string Path, long Length, DateTime Modified), string> Known = new();
 
-    public static string Sha256(string path)
+    public static string Sha256(string path, string what = "file")
     {
         var key = KeyOf(path);
         if (Known.TryGetValue(key, out var sha)) return sha;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using var stream = Output.InputFile.OpenRead(path, what, 1 << 20);
         return Known[key] = Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 

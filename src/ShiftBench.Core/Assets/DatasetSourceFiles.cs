@@ -26,7 +26,7 @@ public static class DatasetSourceFiles
         var yaml = new YamlStream();
         try
         {
-            using var reader = new StreamReader(configPath);
+            using var reader = new StreamReader(Output.InputFile.OpenRead(configPath, "dataset config"));
             yaml.Load(reader);
         }
         catch (YamlException e)

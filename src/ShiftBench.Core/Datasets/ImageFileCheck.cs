@@ -17,7 +17,7 @@ public static class ImageFileCheck
             throw new ShiftBenchException($"source image {path} is {file.Length >> 20} MiB, above the limit of {InputLimits.MaxImageBytes >> 20} MiB; give a smaller PNG or JPEG");
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var stream = Output.InputFile.OpenRead(path, "source image", 1 << 16);
             if (!stream.CanSeek || file.Length == 0)
                 throw new ShiftBenchException($"source image {path} is not a regular file (or is empty); give a PNG or JPEG file");
             Span<byte> head = stackalloc byte[8];

@@ -16,7 +16,7 @@ public static class BoundedFile
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            using var stream = InputFile.OpenRead(path, what, 1);
             var buffer = new byte[(int)Math.Min(maxBytes + 1, 1 << 16)];
             using var kept = new MemoryStream();
             int read;
@@ -40,9 +40,9 @@ public static class BoundedFile
     /// The lines of a text file (without '\n'; a '\r' before it is kept), like File.ReadLines but a line longer than
     /// maxLineChars is a FormatException naming the line: a file with no line breaks (/dev/zero) cannot fill memory.
     /// </summary>
-    public static IEnumerable<string> ReadLines(string path, int maxLineChars = 4096)
+    public static IEnumerable<string> ReadLines(string path, int maxLineChars = 4096, string what = "file")
     {
-        using var reader = new StreamReader(path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
+        using var reader = new StreamReader(InputFile.OpenRead(path, what), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
         var line = new StringBuilder();
         var buffer = new char[1 << 14];
         int read, number = 1;

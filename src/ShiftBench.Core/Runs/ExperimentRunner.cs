@@ -30,7 +30,7 @@ public static class ExperimentRunner
 
         using var dataset = ShiftDataset.Open(request.Dataset, request.DataDir, request.Stride, request.Device, request.Onnx?.Mean, request.Onnx?.Std);
         var anchors = Anchors.Parse(request.AnchorSpecs, dataset.Offsets);
-        string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp) : "";
+        string weightsSha = request.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp, "weight file") : "";
         var sourceShas = dataset.Sources.Select(s => (s.File, s.Path, Sha: FileHash.Sha256(s.Path))).ToList();
 
         string runDir = request.RunDirectory;

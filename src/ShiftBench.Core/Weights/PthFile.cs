@@ -21,7 +21,7 @@ public static class PthFile
             throw new ShiftBenchException($"weight file {path} does not exist; download it or fix the path");
         try
         {
-            using var stream = File.OpenRead(path);
+            using var stream = Output.InputFile.OpenRead(path, "weight file");
             Span<byte> head = stackalloc byte[4];
             int headLength = stream.ReadAtLeast(head, 4, throwOnEndOfStream: false);
             stream.Position = 0;

@@ -106,7 +106,7 @@ public static class ConsistencyRunner
         var images = Validate(r);
         var pairs = r.Diagonal ? null : ShiftPairs.Draw(r.Seed, images.Count, r.PairsPerImage, r.MaxShift);
         var crops = Crops(r, images.Count, pairs);
-        string weightsSha = r.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp) : "";
+        string weightsSha = r.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp, "weight file") : "";
         string fingerprint = Fingerprint(r, images, weightsSha);
         string runDir = r.RunDirectory;
         string summaryPath = Path.Combine(runDir, RunLayout.SummaryJson);

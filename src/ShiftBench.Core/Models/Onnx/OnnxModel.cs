@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Onnx;
+using ShiftBench.Output;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -163,7 +164,7 @@ public sealed class OnnxModel
         ModelProto model;
         try
         {
-            model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+            model = ModelProto.Parser.ParseFrom(InputFile.ReadAllBytes(path, "ONNX model", int.MaxValue));
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -181,7 +182,7 @@ public sealed class OnnxModel
         try
         {
             return new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build()
-                .Deserialize<OnnxSidecar>(File.ReadAllText(path)) ?? new OnnxSidecar();
+                .Deserialize<OnnxSidecar>(BoundedFile.ReadAllText(path, "ONNX sidecar")) ?? new OnnxSidecar();
         }
         catch (YamlException e)
         {
