@@ -1,5 +1,6 @@
 using ShiftBench.Assets;
 using ShiftBench.Models;
+using ShiftBench.Output;
 
 namespace ShiftBench.Tests;
 

@@ -17,7 +17,8 @@ public class NamespaceLayerTests
     static readonly string[][] Layers =
     [
         ["ShiftBench"],                                                  // exceptions, hashes, progress
-        ["ShiftBench.Output", "ShiftBench.Weights", "ShiftBench.Models"], // leaves: run files, weight files, networks
+        ["ShiftBench.Output"],                                           // files: reading input, hashes, run folder files
+        ["ShiftBench.Weights", "ShiftBench.Models"],                     // weight files, networks
         ["ShiftBench.Assets"],                                           // published weights and images, fetched
         ["ShiftBench.Datasets"],                                         // shifted images (configs name assets and layers)
         ["ShiftBench.Analysis"],                                         // anchors, cosine grids, metrics

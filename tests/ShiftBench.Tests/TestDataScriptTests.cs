@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ShiftBench.Assets;
+using ShiftBench.Output;
 
 namespace ShiftBench.Tests;
 

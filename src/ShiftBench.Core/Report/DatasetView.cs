@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ShiftBench.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

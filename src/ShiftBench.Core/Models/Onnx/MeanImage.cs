@@ -1,3 +1,4 @@
+using ShiftBench.Output;
 using Onnx;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
-namespace ShiftBench;
+namespace ShiftBench.Output;
 
 /// <summary>
 /// Lower-case hex SHA-256 of a file: the one hash used to verify downloads and to record what a run read.
