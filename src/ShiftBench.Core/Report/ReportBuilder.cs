@@ -55,6 +55,7 @@ public static class ReportBuilder
             ["datasets"] = datasets,
             ["runs"] = runArray,
             ["profiles"] = Profiles(outDir, runs),
+            ["metricTable"] = MetricTableJson(),
         };
         // The default encoder escapes '<', '>' and '&', so the JSON cannot close the <script> element it sits in.
         string html = Template().Replace(DataPlaceholder, data.ToJsonString());
@@ -191,9 +192,14 @@ public static class ReportBuilder
         };
     }
 
-    /// <summary>The class metrics the page tabulates per variant, in its row order (docs/metrics.md).</summary>
-    internal static readonly string[] TableMetrics =
-        ["accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", "period_y_px", "period_x_px"];
+    /// <summary>The class metrics the page tabulates per variant, in its row order (the registry's, docs/metrics.md).</summary>
+    internal static IReadOnlyList<string> TableMetrics => [.. Analysis.Metrics.ReportTable.Select(m => m.Name)];
+
+    /// <summary>The page's class-metrics table: each row's summary.json key, label and format (`number` or `yesno`).</summary>
+    static JsonArray MetricTableJson() => new([.. Analysis.Metrics.ReportTable.Select(m => (JsonNode)new JsonObject
+    {
+        ["key"] = m.Name, ["label"] = m.Label, ["format"] = m.Format.ToString().ToLowerInvariant(),
+    })]);
 
     /// <summary>summary.json's class metrics of a run (null where the run has none, e.g. no class layer or no summary).</summary>
     static JsonObject? ClassMetrics(string runDir)
