@@ -147,47 +147,90 @@ public class ExtensionPointTests
     }
 
     /// <summary>
-    /// A kind of this assembly: the source mirrored and slid (a made-up protocol). It checks its own fields, has its
-    /// geometry, and asks the page for no image, in this one class.
+    /// A kind of this assembly: the source resized to the canvas, mirrored left to right and rolled (a made-up protocol).
+    /// It checks its own fields, has its geometry, makes its images and asks the page for no image, in this one class.
     /// </summary>
-    sealed class SlideKind : DatasetKind
+    sealed class MirrorKind : DatasetKind
     {
-        public override string Name => "test-slide";
+        public override string Name => "test-mirror";
         public override void Validate(DatasetConfig config)
         {
             if (config.MaxShift is null) throw new ShiftBenchException($"{config.ConfigPath}: kind '{Name}' needs max_shift");
         }
         public override IReadOnlyList<string> SourceFiles(DatasetConfig config) => [config.Source!];
         public override int Room(DatasetConfig config) => config.MaxShift!.Value;
-        public override double OffsetUnitPx(DatasetConfig config) => 0.5;
-        public override string Geometry(DatasetConfig config) => $"{config.Source} slid by half pixels";
-        public override IReadOnlyList<string> NoImageCaption => ["slid:", "test kind"];
+        public override bool IsCircular => true;
+        public override string Geometry(DatasetConfig config) => $"{config.Source} mirrored and rolled";
+        public override IReadOnlyList<string> NoImageCaption => ["mirrored:", "test kind"];
+        public override ShiftImages OpenImages(DatasetConfig config, IReadOnlyList<string> sourcePaths, TorchSharp.torch.Device device, Func<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> normalise) =>
+            new MirrorImages(Mirrored(sourcePaths[0], config.Canvas.Size));
+
+        sealed class MirrorImages(TorchSharp.torch.Tensor mirrored) : ShiftImages
+        {
+            public override TorchSharp.torch.Tensor Render8Bit(int y, int x) => mirrored.roll([y, x], [1, 2]);
+            public override void Dispose() => mirrored.Dispose();
+        }
+    }
+
+    static TorchSharp.torch.Tensor Mirrored(string path, int size)
+    {
+        using var raw = SourceImage.LoadRgba(path);
+        using var resized = SourceImage.Resize8Bit(raw, size, size, DatasetConfig.OpenCvResizeMethod);
+        using var rgb = resized[..3];
+        return rgb.flip(2).to(TorchSharp.torch.ScalarType.Float32);
     }
 
     [Test]
-    public void AKindRegisteredHereIsCheckedHasGeometryAndReachesTheReport()
+    public void AKindRegisteredHereIsCheckedMakesItsImagesAndReachesTheReport()
     {
-        var kind = new SlideKind();
+        var kind = new MirrorKind();
         DatasetKinds.Register(kind);
         try
         {
-            var error = Assert.Throws<ShiftBenchException>(() => DatasetConfig.Parse("kind: test-slide\nsource: plane.png\n", "slide.yaml"))!;
-            Assert.That(error.Message, Is.EqualTo("slide.yaml: kind 'test-slide' needs max_shift"), "the kind checks its own fields");
-            var config = DatasetConfig.Parse("name: slide\nkind: test-slide\nsource: plane.png\nmax_shift: 8\nstride: 4\n", "slide.yaml");
-            Assert.That((config.Room, config.OffsetUnitPx, config.Offsets(4)), Is.EqualTo((8, 0.5, new[] { 0, 4, 8 })));
+            var error = Assert.Throws<ShiftBenchException>(() => DatasetConfig.Parse("kind: test-mirror\nsource: plane.png\n", "mirror.yaml"))!;
+            Assert.That(error.Message, Is.EqualTo("mirror.yaml: kind 'test-mirror' needs max_shift"), "the kind checks its own fields");
+            var config = DatasetConfig.Parse("name: mirror\nkind: test-mirror\nsource: plane.png\nmax_shift: 8\nstride: 4\ncanvas: {size: 32}\n", "mirror.yaml");
+            Assert.That((config.Room, config.OffsetUnitPx, config.Offsets(4)), Is.EqualTo((8, 1.0, new[] { 0, 4, 8 })));
             Assert.That(config.SourceFiles, Is.EqualTo(new[] { "plane.png" }));
             Assert.That(config.Canvas.Color, Is.Null, "not a canvas kind: no default colour");
 
+            // The dataset makes the kind's images: position (1, 2) of the 3 x 3 grid is the mirrored source rolled by (4, 8).
+            using (var dataset = ShiftDataset.Open(config, TestPaths.DataDir))
+            using (var expected = Mirrored(Path.Combine(TestPaths.DataDir, "plane.png"), 32))
+            using (var image = dataset.Render8Bit(4, 8))
+            using (var batch = dataset.Batch(0, dataset.Count))
+            {
+                Assert.That(dataset.Count, Is.EqualTo(9));
+                Assert.That(image.allclose(expected.roll([4, 8], [1, 2]), 0, 0), Is.True, "bit for bit");
+                Assert.That(image.allclose(expected, 0, 0), Is.False, "the roll moved the image");
+                using var normalised = image.div(255f).sub(TorchSharp.torch.tensor(ImageNet.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1))
+                    .div(TorchSharp.torch.tensor(ImageNet.Std.Select(v => (float)v).ToArray()).view(3, 1, 1));
+                Assert.That(batch[1 * 3 + 2].allclose(normalised, 0, 1e-6), Is.True, "the batch normalises the kind's image");
+            }
+
             using var dir = TestPaths.NewTempDir();
             string outDir = Path.Combine(dir, "out");
-            WriteRunOfKind(outDir, "slide", config);
-            var ds = BuildReport(outDir)["datasets"]!["slide"]!;
+            WriteRunOfKind(outDir, "mirror", config);
+            var ds = BuildReport(outDir)["datasets"]!["mirror"]!;
             Assert.That(ds["noImage"]!.GetValue<bool>(), Is.True);
-            Assert.That(ds["caption"]!.AsArray().Select(l => l!.GetValue<string>()), Is.EqualTo(new[] { "slid:", "test kind" }));
+            Assert.That(ds["caption"]!.AsArray().Select(l => l!.GetValue<string>()), Is.EqualTo(new[] { "mirrored:", "test kind" }));
         }
         finally { DatasetKinds.Unregister(kind); }
-        var gone = Assert.Throws<ShiftBenchException>(() => DatasetConfig.Parse("kind: test-slide\nsource: plane.png\nmax_shift: 8\n", "slide.yaml"))!;
-        Assert.That(gone.Message, Does.Contain("unknown kind 'test-slide'; use 'patch', 'crop', 'patches', 'roll', 'subpixel'"));
+        var gone = Assert.Throws<ShiftBenchException>(() => DatasetConfig.Parse("kind: test-mirror\nsource: plane.png\nmax_shift: 8\n", "mirror.yaml"))!;
+        Assert.That(gone.Message, Does.Contain("unknown kind 'test-mirror'; use 'patch', 'crop', 'patches', 'roll', 'subpixel'"));
+    }
+
+    /// <summary>Reuse asks the kind: the circular kinds run brute force and say why, in the words of the code before kinds were types.</summary>
+    [TestCase("plane-roll", "roll")]
+    [TestCase("plane-subpixel", "subpixel")]
+    public void KindsWithoutExactReuseRunWholeAndSayWhy(string datasetName, string kind)
+    {
+        var entry = Models.ModelRegistry.Find("alexnet", "torchvision");
+        using var shifts = ShiftDataset.Open(DatasetCatalog.Resolve(datasetName), TestPaths.DataDir, 64);
+        using var network = ExperimentRunner.Open(entry, null, WeightsSource.Deterministic(), TorchSharp.torch.CPU, ["fc7"], 224, Models.Precision.Fp32);
+        using var engine = Runs.Reuse.ReuseEngine.Create(Runs.Reuse.ReuseEngine.On, network, shifts, out var record, entry);
+        Assert.That(engine, Is.Null);
+        Assert.That(record.Fallback, Is.EqualTo($"dataset kind {kind} is not covered (crop and patch are)"));
     }
 
     /// <summary>A one-cell sweep (alexnet torchvision on berry) whose runner writes a small run folder; returns OUT and the run folder.</summary>

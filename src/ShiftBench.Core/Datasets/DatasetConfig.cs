@@ -11,6 +11,7 @@ namespace ShiftBench.Datasets;
 /// kind `patches`: a folder of RGBA patches, each shifted like `patch`; grids are averaged over patches;
 /// kind `roll`: the source resized to `resize` and centre-cropped to the canvas, rolled circularly;
 /// kind `subpixel`: the same image shifted circularly by multiples of `step` pixels (fourier or bilinear).
+/// Each kind is a class in Kinds/ (<see cref="Kinds.DatasetKinds"/>) that checks its fields and gives the geometry.
 /// </summary>
 public sealed class DatasetConfig
 {

@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace ShiftBench.Datasets.Kinds;
 
 /// <summary>
@@ -25,4 +28,21 @@ public abstract class CircularShiftKind : DatasetKind
 
     protected static string CentreCrop(DatasetConfig config) =>
         $"{config.Canvas.Size}x{config.Canvas.Size} centre crop of {config.Source} resized to {config.CircularResize}x{config.CircularResize}";
+}
+
+/// <summary>The circular kinds' images: the centre crop, 8-bit values as float64 [3,S,S], shifted by the kind.</summary>
+abstract class CircularImages : ShiftImages
+{
+    protected readonly Tensor circular;
+
+    protected CircularImages(DatasetConfig config, string sourcePath, Device device)
+    {
+        int size = config.Canvas.Size, side = config.CircularResize, top = (side - size) / 2;
+        using var scope = NewDisposeScope();
+        using var raw = SourceImage.LoadRgba(sourcePath);
+        var resized = SourceImage.Resize8Bit(raw, side, side, config.ResizeMethod);
+        circular = resized[..3, top..(top + size), top..(top + size)].to(ScalarType.Float64).contiguous().to(device).MoveToOuterDisposeScope();
+    }
+
+    public override void Dispose() => circular.Dispose();
 }

@@ -1,5 +1,7 @@
 using ShiftBench.Report;
 using ShiftBench.Runs.Reuse;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace ShiftBench.Datasets.Kinds;
 
@@ -22,6 +24,9 @@ public sealed class CropWindowKind : DatasetKind
 
     public override int Room(DatasetConfig config) => config.Resize!.Value - config.Canvas.Size;
 
+    public override ShiftImages OpenImages(DatasetConfig config, IReadOnlyList<string> sourcePaths, Device device, Func<Tensor, Tensor> normalise) =>
+        new CropImages(config, sourcePaths[0], device, normalise);
+
     /// <summary>The window moves over the scene, so the content moves the other way.</summary>
     public override int ContentDirection => -1;
 
@@ -39,4 +44,30 @@ public sealed class CropWindowKind : DatasetKind
         Name = section.Name, Kind = Name, Draw = PreviewDraw.Window, CanvasSize = section.CanvasSize,
         Source = section.Load(section.Str(section.Config, "source", "source"), section.Size(section.Config, "resize", "resize", InputLimits.MaxResize)),
     };
+}
+
+/// <summary>Kind crop's images: windows of the resized source (8-bit values as float32 [3,R,R]), also kept normalised.</summary>
+sealed class CropImages : ShiftImages
+{
+    readonly Tensor source, normalisedSource;
+    readonly int size;
+
+    public CropImages(DatasetConfig config, string sourcePath, Device device, Func<Tensor, Tensor> normalise)
+    {
+        size = config.Canvas.Size;
+        int side = config.Resize!.Value;
+        using var scope = NewDisposeScope();
+        using var raw = SourceImage.LoadRgba(sourcePath);
+        source = SourceImage.Resize8Bit(raw, side, side, config.ResizeMethod)[..3].contiguous().to(device).MoveToOuterDisposeScope();
+        normalisedSource = normalise(source.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Render8Bit(int y, int x) => source[.., y..(y + size), x..(x + size)].clone();
+
+    public override Tensor WindowSource => normalisedSource;
+
+    public override void Dispose()
+    {
+        source.Dispose(); normalisedSource.Dispose();
+    }
 }

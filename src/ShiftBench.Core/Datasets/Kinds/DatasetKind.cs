@@ -1,4 +1,5 @@
 using ShiftBench.Report;
+using static TorchSharp.torch;
 
 namespace ShiftBench.Datasets.Kinds;
 
@@ -21,6 +22,12 @@ public abstract class DatasetKind
 
     /// <summary>Source image file names read from the data directory.</summary>
     public abstract IReadOnlyList<string> SourceFiles(DatasetConfig config);
+
+    /// <summary>
+    /// Loads the sources (full paths, in <see cref="SourceFiles"/> order) onto the device and makes the dataset's images;
+    /// <paramref name="normalise"/> maps 8-bit values [N,3,H,W] to network input, for images kept pre-normalised.
+    /// </summary>
+    public abstract ShiftImages OpenImages(DatasetConfig config, IReadOnlyList<string> sourcePaths, Device device, Func<Tensor, Tensor> normalise);
 
     /// <summary>Largest offset along each axis, in grid units.</summary>
     public abstract int Room(DatasetConfig config);

@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace ShiftBench.Datasets.Kinds;
 
 /// <summary>
@@ -20,6 +22,10 @@ public sealed class PatchFolderKind : DatasetKind
     public override IReadOnlyList<string> SourceFiles(DatasetConfig config) => config.Canvas.Image is null ? [] : [config.Canvas.Image];
 
     public override int Room(DatasetConfig config) => config.Canvas.Size - config.Patches!.Size;
+
+    /// <summary>A `patches` dataset is run patch by patch: each patch is a kind-patch dataset of its own.</summary>
+    public override ShiftImages OpenImages(DatasetConfig config, IReadOnlyList<string> sourcePaths, Device device, Func<Tensor, Tensor> normalise) =>
+        throw new InvalidOperationException("kind 'patches' is opened patch by patch (DatasetConfig.ExpandPatches)");
 
     public override string Geometry(DatasetConfig config)
     {

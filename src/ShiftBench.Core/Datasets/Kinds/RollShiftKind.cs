@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace ShiftBench.Datasets.Kinds;
 
 /// <summary>Kind `roll`: the centre crop rolled circularly by whole pixels, up to max_shift along each axis.</summary>
@@ -16,6 +19,14 @@ public sealed class RollShiftKind : CircularShiftKind
     }
 
     public override int Room(DatasetConfig config) => config.MaxShift ?? config.Canvas.Size - 1;
+
+    public override ShiftImages OpenImages(DatasetConfig config, IReadOnlyList<string> sourcePaths, Device device, Func<Tensor, Tensor> normalise) =>
+        new RollImages(config, sourcePaths[0], device);
+
+    sealed class RollImages(DatasetConfig config, string sourcePath, Device device) : CircularImages(config, sourcePath, device)
+    {
+        public override Tensor Render8Bit(int y, int x) => circular.roll([y, x], [1, 2]).to(ScalarType.Float32);
+    }
 
     public override string Geometry(DatasetConfig config) => $"{CentreCrop(config)}, rolled circularly";
 }
