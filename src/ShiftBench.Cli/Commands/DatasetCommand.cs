@@ -22,20 +22,10 @@ public static class DatasetCommand
             Console.WriteLine($"name:         {config.Name}");
             Console.WriteLine($"config:       {config.ConfigPath}");
             Console.WriteLine($"kind:         {config.Kind}");
-            int side = config.Canvas.Size;
-            Console.WriteLine(config.Kind switch
-            {
-                DatasetConfig.PatchKind => $"geometry:     {config.Patch!.Size}x{config.Patch.Size} patch from {config.Patch.Source} over a {side}x{side} canvas ({(config.Canvas.Image ?? "colour " + string.Join(",", config.Canvas.Color!))})",
-                DatasetConfig.PatchesKind => $"geometry:     {config.Patches!.Size}x{config.Patches.Size} patches from {config.Patches.Folder} over a {side}x{side} canvas",
-                DatasetConfig.RollKind => $"geometry:     {side}x{side} centre crop of {config.Source} resized to {config.CircularResize}x{config.CircularResize}, rolled circularly",
-                DatasetConfig.SubpixelKind => $"geometry:     {side}x{side} centre crop of {config.Source} resized to {config.CircularResize}x{config.CircularResize}, shifted circularly by {config.Method} in steps of {config.Step} px",
-                _ => $"geometry:     {side}x{side} crops of {config.Source} resized to {config.Resize}x{config.Resize}",
-            });
+            Console.WriteLine($"geometry:     {config.KindType.Geometry(config)}");
             Console.WriteLine($"resize:       {config.ResizeMethod}");
             Console.WriteLine($"target class: {(config.TargetClass?.ToString() ?? "none")}");
-            Console.WriteLine(config.Kind == DatasetConfig.SubpixelKind
-                ? $"offsets:      0..{config.Room} steps of {config.Step} px (0..{config.Range} px), stride {stride} steps"
-                : $"offsets:      0..{config.Room} px, stride {stride}");
+            Console.WriteLine($"offsets:      {config.KindType.OffsetsText(config, stride)}");
             Console.WriteLine($"positions:    {perAxis}x{perAxis} = {perAxis * perAxis}");
             return 0;
         }));

@@ -31,16 +31,6 @@ public static class Equivariance
     }
 
     /// <summary>
-    /// Which way the image content moves when the position grows: a crop window moves over the scene, so its
-    /// content moves the other way (-1); a patch, a roll and a sub-pixel shift move the content itself (+1).
-    /// </summary>
-    public static int ContentDirection(string datasetKind) => datasetKind == Datasets.DatasetConfig.CropKind ? -1 : 1;
-
-    /// <summary>Whether the dataset's shifts wrap around (the anchor's map is rolled rather than cut).</summary>
-    public static bool IsCircular(string datasetKind) =>
-        datasetKind is Datasets.DatasetConfig.RollKind or Datasets.DatasetConfig.SubpixelKind;
-
-    /// <summary>
     /// 1 - cos between map[c, i, j] and anchor[c, i - ky, j - kx] over the cells (i, j) where both exist
     /// (circular: indices wrap). NaN when no cell overlaps; a zero vector counts as cosine 0.
     /// </summary>

@@ -100,6 +100,7 @@ public static class RunSummary
             if (centre is null && File.Exists(features))
                 centre = CosineGrids.Compute(features, g.Rows, g.Cols, [new Anchor(CentreAnchor, g.Rows / 2, g.Cols / 2, 0, 0)])[0];
             if (centre is not null) AddPeriod(entry, centre, g);
+            Metrics.AddDerived(MetricLayers.Features | (layer.EndsWith(LayerSpec.MapSuffix) ? MetricLayers.Maps : 0), new MetricInputs(layer, entry, centre, g));
             entry["anchors"] = anchors;
             layers[layer] = entry;
         }
@@ -131,6 +132,7 @@ public static class RunSummary
             };
             if (inTop5 is not null) entry["top5_jaggedness"] = Number(m.Top5Jaggedness);
             AddPeriod(entry, probability, g);
+            Metrics.AddDerived(MetricLayers.Class, new MetricInputs(ModelEntry.ClassLayer, entry, probability, g));
             layers[ModelEntry.ClassLayer] = entry;
         }
         // Units: grid offsets are offset_px pixels each; neighbour metrics (local, flip_rate, mac, ...) compare positions neighbour_px apart.

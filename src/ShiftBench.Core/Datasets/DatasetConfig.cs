@@ -11,6 +11,7 @@ namespace ShiftBench.Datasets;
 /// kind `patches`: a folder of RGBA patches, each shifted like `patch`; grids are averaged over patches;
 /// kind `roll`: the source resized to `resize` and centre-cropped to the canvas, rolled circularly;
 /// kind `subpixel`: the same image shifted circularly by multiples of `step` pixels (fourier or bilinear).
+/// Each kind is a class in Kinds/ (<see cref="Kinds.DatasetKinds"/>) that checks its fields and gives the geometry.
 /// </summary>
 public sealed class DatasetConfig
 {
@@ -60,12 +61,15 @@ public sealed class DatasetConfig
         public string? Classes { get; set; }
     }
 
-    public const string PatchKind = "patch";
-    public const string CropKind = "crop";
-    public const string PatchesKind = "patches";
-    public const string RollKind = "roll";
-    public const string SubpixelKind = "subpixel";
-    public static readonly IReadOnlyList<string> Kinds = [PatchKind, CropKind, PatchesKind, RollKind, SubpixelKind];
+    public const string PatchKind = Kinds.PatchOnCanvasKind.KindName;
+    public const string CropKind = Kinds.CropWindowKind.KindName;
+    public const string PatchesKind = Kinds.PatchFolderKind.KindName;
+    public const string RollKind = Kinds.RollShiftKind.KindName;
+    public const string SubpixelKind = Kinds.SubpixelShiftKind.KindName;
+
+    /// <summary>The kind `kind:` names (<see cref="Kinds.DatasetKinds"/>); only a validated config has one.</summary>
+    [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
+    public Kinds.DatasetKind KindType => Kinds.DatasetKinds.Find(Kind) ?? throw new InvalidOperationException($"dataset kind '{Kind}' is not registered");
 
     public const string FourierMethod = "fourier";
     public const string BilinearShiftMethod = "bilinear";
@@ -79,30 +83,18 @@ public sealed class DatasetConfig
 
     /// <summary>Source image file names this dataset reads from the data directory.</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
-    public IReadOnlyList<string> SourceFiles => Kind switch
-    {
-        PatchKind => [Patch!.Source, .. Canvas.Image is null ? Array.Empty<string>() : [Canvas.Image]],
-        PatchesKind => Canvas.Image is null ? [] : [Canvas.Image],
-        _ => [Source!],
-    };
+    public IReadOnlyList<string> SourceFiles => KindType.SourceFiles(this);
 
     /// <summary>Largest offset along each axis at which the object still fits.</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
-    public int Room => Kind switch
-    {
-        PatchKind => Canvas.Size - Patch!.Size,
-        PatchesKind => Canvas.Size - Patches!.Size,
-        RollKind => MaxShift ?? Canvas.Size - 1,
-        SubpixelKind => (int)Math.Round(Range!.Value / Step!.Value),
-        _ => Resize!.Value - Canvas.Size,
-    };
+    public int Room => KindType.Room(this);
 
     /// <summary>
     /// Pixels per unit of grid offset: 1, except kind subpixel, whose offsets count steps (offset i = a shift of
     /// i * step pixels), so every grid keeps whole-number y,x.
     /// </summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
-    public double OffsetUnitPx => Kind == SubpixelKind ? Step!.Value : 1.0;
+    public double OffsetUnitPx => KindType.OffsetUnitPx(this);
 
     /// <summary>Kinds roll and subpixel: the side the source is resized to before the centre crop (default canvas.size).</summary>
     [YamlIgnore, System.Text.Json.Serialization.JsonIgnore]
@@ -208,7 +200,7 @@ public sealed class DatasetConfig
             throw new ShiftBenchException($"{ConfigPath}: {field} {value} is above the limit of {limit} pixels; make it {limit} or less");
     }
 
-    void CheckFitsCanvas(string field, int size)
+    internal void CheckFitsCanvas(string field, int size)
     {
         if (size < 1) throw new ShiftBenchException($"{ConfigPath}: {field} must be a positive number of pixels");
         if (size > Canvas.Size)
@@ -226,58 +218,10 @@ public sealed class DatasetConfig
         if (TargetClass is < 0 or > 999) throw new ShiftBenchException($"{at}: target_class {TargetClass} is not an ImageNet class index (0..999)");
         if (!ResizeMethods.Contains(ResizeMethod))
             throw new ShiftBenchException($"{at}: resize_method '{ResizeMethod}' is unknown; use {string.Join(" or ", ResizeMethods)} (opencv is the default)");
-        switch (Kind)
-        {
-            case PatchKind:
-                if (Patch is null || string.IsNullOrWhiteSpace(Patch.Source))
-                    throw new ShiftBenchException($"{at}: kind 'patch' needs patch.source (an RGBA image file) and patch.size");
-                CheckFitsCanvas("patch.size", Patch.Size);
-                break;
-            case PatchesKind:
-                if (Patches is null || string.IsNullOrWhiteSpace(Patches.Folder))
-                    throw new ShiftBenchException($"{at}: kind 'patches' needs patches.folder (a folder of RGBA images) and patches.size");
-                CheckFitsCanvas("patches.size", Patches.Size);
-                break;
-            case CropKind:
-                if (string.IsNullOrWhiteSpace(Source)) throw new ShiftBenchException($"{at}: kind 'crop' needs source (an image file)");
-                if (Resize is null or < 1) throw new ShiftBenchException($"{at}: kind 'crop' needs resize (the side the source is resized to)");
-                if (Resize < Canvas.Size)
-                    throw new ShiftBenchException($"{at}: resize {Resize} is smaller than canvas.size {Canvas.Size}; a crop must fit inside the resized source");
-                break;
-            case RollKind:
-            case SubpixelKind:
-                if (string.IsNullOrWhiteSpace(Source)) throw new ShiftBenchException($"{at}: kind '{Kind}' needs source (an image file)");
-                if (Resize is < 1) throw new ShiftBenchException($"{at}: resize must be a positive number of pixels (or left out: canvas.size)");
-                if (CircularResize < Canvas.Size)
-                    throw new ShiftBenchException($"{at}: resize {Resize} is smaller than canvas.size {Canvas.Size}; the centre crop must fit inside the resized source");
-                if (Kind == RollKind)
-                {
-                    if (Step is not null || Range is not null || Method is not null)
-                        throw new ShiftBenchException($"{at}: step, range and method belong to kind 'subpixel'; kind 'roll' takes max_shift");
-                    if (MaxShift is < 0 || MaxShift >= Canvas.Size)
-                        throw new ShiftBenchException($"{at}: max_shift {MaxShift} must be within 0..{Canvas.Size - 1} (canvas.size - 1; larger shifts repeat)");
-                    break;
-                }
-                if (MaxShift is not null) throw new ShiftBenchException($"{at}: max_shift belongs to kind 'roll'; kind 'subpixel' takes range");
-                if (Step is null) throw new ShiftBenchException($"{at}: kind 'subpixel' needs step (the shift step in pixels, e.g. 0.25)");
-                if (!(Step > 0) || !double.IsFinite(Step.Value)) throw new ShiftBenchException($"{at}: step {Step} must be a positive number of pixels, e.g. 0.25");
-                if (Range is null) throw new ShiftBenchException($"{at}: kind 'subpixel' needs range (the largest shift in pixels, e.g. 2)");
-                if (!(Range >= 0) || !double.IsFinite(Range.Value)) throw new ShiftBenchException($"{at}: range {Range} must be 0 or more pixels");
-                double steps = Range.Value / Step.Value;
-                if (Math.Abs(steps - Math.Round(steps)) > 1e-9 * Math.Max(1, steps))
-                    throw new ShiftBenchException($"{at}: range {Range} is not a whole number of steps of {Step}; make it a multiple of step");
-                if (Range >= Canvas.Size)
-                    throw new ShiftBenchException($"{at}: range {Range} must be smaller than canvas.size {Canvas.Size} (larger shifts repeat)");
-                if (Method is null) throw new ShiftBenchException($"{at}: kind 'subpixel' needs method ({string.Join(" or ", SubpixelMethods)})");
-                if (!SubpixelMethods.Contains(Method))
-                    throw new ShiftBenchException($"{at}: method '{Method}' is unknown; use {string.Join(" or ", SubpixelMethods)}");
-                break;
-            default:
-                throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use {string.Join(", ", Kinds.Select(k => $"'{k}'"))}");
-        }
-        if (Kind == SubpixelKind && Range!.Value / Step!.Value + 1 > InputLimits.MaxOffsetsPerAxis)
-            throw new ShiftBenchException($"{at}: range {Range} / step {Step} gives more than {InputLimits.MaxOffsetsPerAxis} offsets per axis; make step larger or range smaller");
-        if (Kind is PatchKind or PatchesKind && Canvas.Image is null)
+        var kind = Kinds.DatasetKinds.Find(Kind)
+            ?? throw new ShiftBenchException($"{at}: unknown kind '{Kind}'; use {string.Join(", ", Kinds.DatasetKinds.Names.Select(k => $"'{k}'"))}");
+        kind.Validate(this);
+        if (kind.OnCanvas && Canvas.Image is null)
         {
             Canvas.Color ??= [255, 255, 255];
             if (Canvas.Color.Length != 3 || Canvas.Color.Any(c => c is < 0 or > 255))

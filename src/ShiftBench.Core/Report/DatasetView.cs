@@ -16,16 +16,25 @@ public sealed record RgbaImage(byte[] Rgba, int Width, int Height);
 public delegate RgbaImage ResizeSource(string imagePath, int width, int height, string resizeMethod);
 
 /// <summary>
+/// How the report page (report.html renderView) draws a dataset's image at position (y, x): `composite` blends the
+/// resized source (RGBA) over the canvas colour or image with its top-left at (y, x), as ShiftDataset composites a patch;
+/// `window` is the canvas-sized window at (y, x) of the resized source, as a crop.
+/// </summary>
+public enum PreviewDraw { Composite, Window }
+
+/// <summary>
 /// The geometry of one dataset as run.json records it, with its resized sources: what the report page needs
-/// to draw the exact image the network saw at any position. Patch kind = alpha blend of the resized patch over the canvas with its top-left at (y, x);
-/// crop kind = the canvas-sized window at (y, x) of the resized source. The report's JavaScript repeats the
+/// to draw the exact image the network saw at any position, made by the kind's <see cref="Datasets.Kinds.DatasetKind.Preview"/>
+/// (<see cref="PreviewDraw"/> says how the page draws it). The report's JavaScript repeats the
 /// datasets' compositing (ShiftDataset.Render8Bit) operation for operation (float64 arithmetic); tests check
 /// the page's pixels against `dataset render`.
 /// </summary>
 public sealed class DatasetView
 {
     public required string Name { get; init; }
-    public required string Kind { get; init; }   // "patch" or "crop"
+    public required string Kind { get; init; }
+    /// <summary>How the page draws the image at a position from <see cref="Source"/> (and the canvas).</summary>
+    public required PreviewDraw Draw { get; init; }
     public required int CanvasSize { get; init; }
     public (byte R, byte G, byte B) CanvasColor { get; init; } = (255, 255, 255);
     /// <summary>Canvas picture (patch kind with canvas.image), resized to CanvasSize.</summary>
@@ -41,60 +50,13 @@ public sealed class DatasetView
             throw new ShiftBenchException($"run.json of dataset '{name}': field dataset.config is missing");
         var dirs = dataDirs.ToList();
 
-        string Where(string field) => $"run.json of dataset '{name}': dataset.config.{field}";
-        JsonElement Obj(JsonElement e, string field, string path) =>
-            e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Object ? v : throw new ShiftBenchException($"{Where(path)} is missing");
-        int Int(JsonElement e, string field, string path) =>
-            e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : throw new ShiftBenchException($"{Where(path)} is missing or not a number");
-        string Str(JsonElement e, string field, string path) =>
-            e.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ShiftBenchException($"{Where(path)} is missing or not a string");
-        // Sizes as a dataset config may hold them (InputLimits): a run.json is read from disk like any input.
-        int Size(JsonElement e, string field, string path, int limit) =>
-            Int(e, field, path) is var v && v is >= 1 && v <= limit ? v
-            : throw new ShiftBenchException($"{Where(path)} is {v}: it must be 1..{limit} pixels; rerun that run or delete the folder");
-        string kind = Str(config, "kind", "kind");
-        string method = config.TryGetProperty("resize_method", out var m) ? (m.ValueKind == JsonValueKind.String ? m.GetString()! : m.ToString()) : Datasets.DatasetConfig.UnrecordedResizeMethod;
-        if (!Datasets.DatasetConfig.ResizeMethods.Contains(method))
-            throw new ShiftBenchException($"{Where("resize_method")} is '{method}': the report knows {string.Join(" and ", Datasets.DatasetConfig.ResizeMethods)}");
-        RgbaImage Load(string file, int size) => resize(Locate(dataset, file, dirs, name), size, size, method);
-
-        var canvas = Obj(config, "canvas", "canvas");
-        int canvasSize = Size(canvas, "size", "canvas.size", Datasets.InputLimits.MaxCanvasSize);
-        switch (kind)
-        {
-            case "patch":
-            {
-                var patch = Obj(config, "patch", "patch");
-                int patchSize = Size(patch, "size", "patch.size", Datasets.InputLimits.MaxCanvasSize);
-                var color = (R: (byte)255, G: (byte)255, B: (byte)255);
-                RgbaImage? canvasImage = null;
-                if (canvas.TryGetProperty("image", out var img) && img.ValueKind == JsonValueKind.String)
-                    canvasImage = Load(img.GetString()!, canvasSize);
-                else if (canvas.TryGetProperty("color", out var c) && c.ValueKind == JsonValueKind.Array)
-                {
-                    var rgb = c.EnumerateArray().Select(v => (byte)v.GetInt32()).ToArray();
-                    if (rgb.Length != 3) throw new ShiftBenchException($"{Where("canvas.color")} must be [r, g, b]");
-                    color = (rgb[0], rgb[1], rgb[2]);
-                }
-                return new DatasetView
-                {
-                    Name = name, Kind = kind, CanvasSize = canvasSize, CanvasColor = color, CanvasImage = canvasImage,
-                    Source = Load(Str(patch, "source", "patch.source"), patchSize),
-                };
-            }
-            case "crop":
-                return new DatasetView
-                {
-                    Name = name, Kind = kind, CanvasSize = canvasSize,
-                    Source = Load(Str(config, "source", "source"), Size(config, "resize", "resize", Datasets.InputLimits.MaxResize)),
-                };
-            default:
-                throw new ShiftBenchException($"{Where("kind")} is '{kind}': the report knows 'patch' and 'crop'");
-        }
+        var section = new RunDatasetSection(dataset, config, name, dirs, resize);
+        return Datasets.Kinds.DatasetKinds.Find(section.Kind)?.Preview(section)
+            ?? throw new ShiftBenchException($"{section.Where("kind")} is '{section.Kind}': the report knows {string.Join(" and ", Datasets.Kinds.DatasetKinds.All.Where(d => d.Draw is not null).Select(d => $"'{d.Name}'"))}");
     }
 
     /// <summary>run.json "sources" path if it still exists, else the file name in the data folders; checks the recorded SHA-256.</summary>
-    static string Locate(JsonElement dataset, string file, List<string> dataDirs, string name)
+    internal static string Locate(JsonElement dataset, string file, List<string> dataDirs, string name)
     {
         string? recordedPath = null, sha = null;
         if (dataset.TryGetProperty("sources", out var sources) && sources.ValueKind == JsonValueKind.Array)

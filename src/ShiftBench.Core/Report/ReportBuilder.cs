@@ -55,6 +55,7 @@ public static class ReportBuilder
             ["datasets"] = datasets,
             ["runs"] = runArray,
             ["profiles"] = Profiles(outDir, runs),
+            ["metricTable"] = MetricTableJson(),
         };
         // The default encoder escapes '<', '>' and '&', so the JSON cannot close the <script> element it sits in.
         string html = Template().Replace(DataPlaceholder, data.ToJsonString());
@@ -103,6 +104,7 @@ public static class ReportBuilder
         var json = new JsonObject
         {
             ["kind"] = view.Kind,
+            ["draw"] = view.Draw.ToString().ToLowerInvariant(),
             ["canvasSize"] = view.CanvasSize,
             ["canvasColor"] = new JsonArray(view.CanvasColor.R, view.CanvasColor.G, view.CanvasColor.B),
             ["source"] = ImageJson(view.Source),
@@ -112,23 +114,25 @@ public static class ReportBuilder
     }
 
     /// <summary>
-    /// Kinds whose positions the page does not draw: a `patches` run holds the mean grid over several patches, so no
-    /// single image stands behind a position (each patch's own run, in RUN/patches/NAME/, is a dataset of the page
-    /// with its images); `roll` and `subpixel` images (circular and Fourier/bilinear shifts) are not re-rendered
-    /// in JavaScript: `shiftbench dataset render` writes any of them. The page shows the grids and says so.
+    /// A registered kind whose positions the page does not draw (<see cref="Datasets.Kinds.DatasetKind.Draw"/> is null:
+    /// a `patches` run's mean over patches, the circular shifts that `shiftbench dataset render` writes); null for a kind
+    /// the page draws or does not know. The page shows the grids and the kind's caption.
     /// </summary>
-    static readonly string[] NoImageKinds = [Datasets.DatasetConfig.PatchesKind, Datasets.DatasetConfig.RollKind, Datasets.DatasetConfig.SubpixelKind];
-
-    static string? NoImageKind(RunFolder run) =>
+    static Datasets.Kinds.DatasetKind? NoImageKind(RunFolder run) =>
         run.DatasetSection.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
-        && config.TryGetProperty("kind", out var kind) && NoImageKinds.Contains(kind.GetString()) ? kind.GetString() : null;
+        && config.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String
+        && Datasets.Kinds.DatasetKinds.Find(kind.GetString()) is { Draw: null } found ? found : null;
 
-    static JsonObject NoImageJson(RunFolder run, string kind)
+    static JsonObject NoImageJson(RunFolder run, Datasets.Kinds.DatasetKind kind)
     {
         int canvasSize = run.DatasetSection.GetProperty("config").TryGetProperty("canvas", out var canvas)
             && canvas.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt32(out int s)
             && s is >= 1 and <= Datasets.InputLimits.MaxCanvasSize ? s : 224; // only labels a blank panel
-        return new JsonObject { ["kind"] = kind, ["canvasSize"] = canvasSize, ["noImage"] = true };
+        return new JsonObject
+        {
+            ["kind"] = kind.Name, ["canvasSize"] = canvasSize, ["noImage"] = true,
+            ["caption"] = new JsonArray([.. kind.NoImageCaption.Select(line => JsonValue.Create(line))]),
+        };
     }
 
     static JsonObject ImageJson(RgbaImage image) => new()
@@ -188,9 +192,14 @@ public static class ReportBuilder
         };
     }
 
-    /// <summary>The class metrics the page tabulates per variant, in its row order (docs/metrics.md).</summary>
-    internal static readonly string[] TableMetrics =
-        ["accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", "period_y_px", "period_x_px"];
+    /// <summary>The class metrics the page tabulates per variant, in its row order (the registry's, docs/metrics.md).</summary>
+    internal static IReadOnlyList<string> TableMetrics => [.. Analysis.Metrics.ReportTable.Select(m => m.Name)];
+
+    /// <summary>The page's class-metrics table: each row's summary.json key, label and format (`number` or `yesno`).</summary>
+    static JsonArray MetricTableJson() => new([.. Analysis.Metrics.ReportTable.Select(m => (JsonNode)new JsonObject
+    {
+        ["key"] = m.Name, ["label"] = m.Label, ["format"] = m.Format.ToString().ToLowerInvariant(),
+    })]);
 
     /// <summary>summary.json's class metrics of a run (null where the run has none, e.g. no class layer or no summary).</summary>
     static JsonObject? ClassMetrics(string runDir)

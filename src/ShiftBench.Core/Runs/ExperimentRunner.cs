@@ -420,7 +420,7 @@ public static class ExperimentRunner
         IReadOnlyDictionary<string, Analysis.MapShape> maps) =>
         new(dataset.Rows, dataset.Cols, request.BatchSize, anchors, [.. layers.Where(l => l != ModelEntry.ClassLayer)], maps,
             shape => Analysis.Equivariance.CellStride(request.Dataset.Canvas.Size, shape.Height), dataset.Offsets, request.Dataset.OffsetUnitPx,
-            Analysis.Equivariance.ContentDirection(request.Dataset.Kind), Analysis.Equivariance.IsCircular(request.Dataset.Kind),
+            request.Dataset.KindType.ContentDirection, request.Dataset.KindType.IsCircular,
             layers.Contains(ModelEntry.ClassLayer) ? ModelEntry.LogitsLayer : null, request.Dataset.TargetClass);
 
 

@@ -281,7 +281,8 @@ public static class Sweep
         return whole is null ? "not started" : $"running or interrupted ({whole.Next} of {whole.End} positions)";
     }
 
-    static readonly string[] Columns = ["global", "local", "c.mean", "c.min", "period_x", "period_y", "period_x_px", "period_y_px", "mean", "accuracy", "consistency", "local_consistency", "flip_rate", "top5_jaggedness", "mac", "worst_case_correct", Analysis.Equivariance.Metric];
+    /// <summary>The metric columns: the registry's sweep metrics, in its order.</summary>
+    static IReadOnlyList<string> Columns => Analysis.Metrics.SweepColumns;
 
     /// <summary>
     /// OUT/sweep-summary.csv and .md: one row per run x layer with the main metrics of its summary.json, and one
@@ -300,7 +301,7 @@ public static class Sweep
             var summary = o.Status == "failed" ? null : Comparison.Summary(c.RunDirectory);
             if (summary is null)
             {
-                csv.Append(head).Append(",,").Append(new string(',', Columns.Length - 1)).Append(',').Append(CsvField(o.Error ?? "")).Append('\n');
+                csv.Append(head).Append(",,").Append(new string(',', Columns.Count - 1)).Append(',').Append(CsvField(o.Error ?? "")).Append('\n');
                 md.Append($"| {c.Model} | {c.Variant} | {c.DatasetName} | {c.Stride} | {o.Status}{(o.Error is null ? "" : ": " + o.Error.Replace("|", "/"))} | |").Append(string.Concat(Columns.Select(_ => " |"))).Append('\n');
                 continue;
             }

@@ -109,14 +109,16 @@ public sealed class ReuseEngine : IDisposable
         if (mode == OffMode) { record = ReuseRecord.Off(mode, "off (--reuse off)"); return null; }
         if (network is not TorchFeatureNetwork torchNet) { record = ReuseRecord.Off(mode, "ONNX networks are run whole"); return null; }
         if (torchNet.Precision != Precision.Fp32) { record = ReuseRecord.Off(mode, $"reuse runs in fp32 only; --precision {torchNet.Precision.Name()} is brute force"); return null; }
-        string kind = dataset.Config.Kind;
-        if (kind != DatasetConfig.CropKind && kind != DatasetConfig.PatchKind)
-        { record = ReuseRecord.Off(mode, $"dataset kind {kind} is not covered (crop and patch are)"); return null; }
+        var kind = dataset.Config.KindType;
+        if (!kind.ExactReuse)
+        {
+            string covered = string.Join(" and ", Datasets.Kinds.DatasetKinds.All.Where(k => k.ExactReuse).Select(k => k.Name).Order(StringComparer.Ordinal));
+            record = ReuseRecord.Off(mode, $"dataset kind {kind.Name} is not covered ({covered} are)"); return null;
+        }
         if (torchNet.Module is not IStagedNetwork net)
         { record = ReuseRecord.Off(mode, $"{torchNet.Module.GetType().Name} is not covered (the zoo's families are)"); return null; }
-        // Crops are windows of their source; so are the images of a patch on a uniform canvas (the cheaper method wins).
-        string[] methods = kind == DatasetConfig.CropKind ? [CropMethod]
-            : dataset.WindowSource is null ? [PatchMethod] : [PatchMethod, CropMethod];
+        // Crops are windows of their source; so are the images of a patch on a uniform canvas (the kind says which apply).
+        string[] methods = [.. kind.ReuseMethods(dataset)];
         if (method is not null) methods = methods.Contains(method) ? [method]
             : throw new ArgumentException($"reuse method {method} does not apply to dataset {dataset.Config.Name}", nameof(method));
         if (mode == Auto && ReusePolicy.AutoMethods(model) is { } faster)
