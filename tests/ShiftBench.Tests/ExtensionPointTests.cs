@@ -7,6 +7,7 @@ using ShiftBench.Datasets.Kinds;
 using ShiftBench.Output;
 using ShiftBench.Report;
 using ShiftBench.Runs;
+using ShiftBench.Workflows;
 
 namespace ShiftBench.Tests;
 

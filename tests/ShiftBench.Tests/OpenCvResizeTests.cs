@@ -164,10 +164,10 @@ public class OpenCvResizeTests
         if (recorded is not null) config["resize_method"] = recorded;
         using var run = JsonDocument.Parse(JsonSerializer.Serialize(new { name = "berry", config }));
         var methods = new List<string>();
-        var view = Report.DatasetView.FromRunJson(run.RootElement, [TestPaths.DataDir], (path, w, h, method) =>
+        var view = DatasetView.FromRunJson(run.RootElement, [TestPaths.DataDir], (path, w, h, method) =>
         {
             methods.Add(method);
-            return Report.DatasetView.DatasetResize(path, w, h, method);
+            return DatasetView.DatasetResize(path, w, h, method);
         });
         Assert.That(methods, Is.EqualTo(new[] { expected }));
 
@@ -182,7 +182,7 @@ public class OpenCvResizeTests
     public void ReportRefusesAnUnknownRecordedMethod()
     {
         using var run = JsonDocument.Parse("""{"name": "berry", "config": {"kind": "crop", "resize_method": "lanczos", "canvas": {"size": 224}, "source": "plane.png", "resize": 356}}""");
-        var error = Assert.Throws<ShiftBenchException>(() => Report.DatasetView.FromRunJson(run.RootElement, [TestPaths.DataDir], Report.DatasetView.DatasetResize))!;
+        var error = Assert.Throws<ShiftBenchException>(() => DatasetView.FromRunJson(run.RootElement, [TestPaths.DataDir], DatasetView.DatasetResize))!;
         Assert.That(error.Message, Does.Contain("dataset.config.resize_method is 'lanczos'"));
     }
 

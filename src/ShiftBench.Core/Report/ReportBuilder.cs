@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ShiftBench.Datasets;
 
 namespace ShiftBench.Report;
 

@@ -1,5 +1,3 @@
-using ShiftBench.Report;
-using ShiftBench.Runs.Reuse;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +30,7 @@ public sealed class CropWindowKind : DatasetKind
 
     public override bool ExactReuse => true;
 
-    public override IReadOnlyList<string> ReuseMethods(ShiftDataset dataset) => [ReuseEngine.CropMethod];
+    public override IReadOnlyList<string> ReuseMethods(ShiftDataset dataset) => [ReuseMethodNames.CropPhase];
 
     public override string Geometry(DatasetConfig config) =>
         $"{config.Canvas.Size}x{config.Canvas.Size} crops of {config.Source} resized to {config.Resize}x{config.Resize}";

@@ -1,4 +1,3 @@
-using ShiftBench.Report;
 using static TorchSharp.torch;
 
 namespace ShiftBench.Datasets.Kinds;

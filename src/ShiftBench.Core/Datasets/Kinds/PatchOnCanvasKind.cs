@@ -1,6 +1,4 @@
 using System.Text.Json;
-using ShiftBench.Report;
-using ShiftBench.Runs.Reuse;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +30,7 @@ public sealed class PatchOnCanvasKind : DatasetKind
 
     /// <summary>Moving the patch is moving a window over the grown canvas where the canvas is uniform (the cheaper method wins).</summary>
     public override IReadOnlyList<string> ReuseMethods(ShiftDataset dataset) =>
-        dataset.WindowSource is null ? [ReuseEngine.PatchMethod] : [ReuseEngine.PatchMethod, ReuseEngine.CropMethod];
+        dataset.WindowSource is null ? [ReuseMethodNames.PatchCanvas] : [ReuseMethodNames.PatchCanvas, ReuseMethodNames.CropPhase];
 
     public override string Geometry(DatasetConfig config)
     {

@@ -48,7 +48,7 @@ public sealed class ReuseEngine : IDisposable
 {
     public const string Auto = "auto", On = "on", OffMode = "off";
     public static readonly IReadOnlyList<string> Modes = [Auto, On, OffMode];
-    public const string CropMethod = "crop-phase", PatchMethod = "patch-canvas";
+    public const string CropMethod = Datasets.Kinds.ReuseMethodNames.CropPhase, PatchMethod = Datasets.Kinds.ReuseMethodNames.PatchCanvas;
     /// <summary>Cost model: writing one map element (copying clean parts, gathering windows) counts as this many multiply-adds.</summary>
     public const double CopyMacs = 2;
     /// <summary>Cost model: the band maps a crop batch may hold (two rows of every phase) must fit in this.</summary>

@@ -3,7 +3,7 @@ using ShiftBench.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace ShiftBench.Report;
+namespace ShiftBench.Datasets;
 
 /// <summary>8-bit RGBA pixels, row-major, 4 bytes per pixel.</summary>
 public sealed record RgbaImage(byte[] Rgba, int Width, int Height);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace ShiftBench.Report;
+namespace ShiftBench.Datasets;
 
 /// <summary>
 /// run.json's "dataset" section as a dataset kind's report preview reads it: typed fields of dataset.config that
