@@ -32,7 +32,7 @@ public static class ConsistencyCommand
                 Diagonal = parse.GetValue(diagonal), Weights = parse.GetValue(RunCommand.Weights), WeightsDir = parse.GetValue(RunCommand.WeightsDir),
                 Out = parse.GetValue(RunCommand.Out)!, BatchSize = parse.GetValue(RunCommand.BatchSize), Device = parse.GetValue(RunCommand.DeviceOption)!,
                 Precision = parse.GetValue(RunCommand.PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(RunCommand.Resume), Onnx = RunCommand.ReadOnnxOptions(parse),
-                CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                CommandLine = CliApp.CommandLine,
             };
             var requests = choices.Build();
             foreach (var request in requests) ConsistencyRunner.Validate(request);

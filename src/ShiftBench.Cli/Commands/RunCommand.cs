@@ -71,7 +71,7 @@ public static class RunCommand
         Stride = parse.GetValue(Stride), BatchSize = parse.GetValue(BatchSize), Weights = parse.GetValue(Weights),
         WeightsDir = parse.GetValue(WeightsDir), DataDir = parse.GetValue(DataDir), Out = parse.GetValue(Out)!,
         Device = parse.GetValue(DeviceOption)!, Precision = parse.GetValue(PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(Resume), Vmin = parse.GetValue(Vmin),
-        CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+        CommandLine = CliApp.CommandLine,
         Onnx = parse.CommandResult.Command.Options.Contains(Name) ? ReadOnnxOptions(parse) : new(),
         Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),
         Reuse = parse.CommandResult.Command.Options.Contains(Reuse) ? parse.GetValue(Reuse)! : Runs.Reuse.ReuseEngine.Auto,
