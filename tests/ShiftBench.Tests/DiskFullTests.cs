@@ -39,7 +39,7 @@ public class DiskFullTests
                 string outDir = Path.Combine(mountPoint, "out");
                 string[] run = ["run", "--model", "alexnet", "--variant", "torchvision", "--weights", "deterministic",
                     "--dataset", "plane", "--stride", "16", "--offline", "--out", outDir];
-                var (code, stdout, stderr) = TestCli.Run(run);
+                var (code, stdout, stderr) = TestCli.RunProcess(run);
                 Assert.That(code, Is.EqualTo(2), stderr + stdout);
                 var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
                 Assert.That(lines, Has.Length.EqualTo(1), stderr);
@@ -48,7 +48,7 @@ public class DiskFullTests
                 Assert.That(Output.RunLayout.IsComplete(runDir), Is.False, "a run cut short by a full disk is not complete");
 
                 Assert.That(Mount("-o", "remount,size=256m", mountPoint), Is.EqualTo(0), "remount with room");
-                var resumed = TestCli.Run([.. run, "--resume"]);
+                var resumed = TestCli.RunProcess([.. run, "--resume"]);
                 Assert.That(resumed.Code, Is.EqualTo(0), resumed.Stderr);
                 Assert.That(Output.RunLayout.IsComplete(runDir), Is.True);
             }

@@ -4,7 +4,7 @@ using ShiftBench.Output;
 namespace ShiftBench.Tests;
 
 /// <summary>
-/// Issue #22 items 1-6, tried as a tester would, through the real CLI process: a hostile dataset config, image or
+/// Issue #22 items 1-6, tried as a tester would, through the CLI: a hostile dataset config, image or
 /// run folder is refused with one line naming it and exit 2 before any work, nothing is written outside --out,
 /// and a perfectly invariant grid (a result, not an error) completes.
 /// </summary>

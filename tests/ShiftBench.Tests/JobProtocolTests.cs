@@ -25,7 +25,7 @@ public class JobProtocolTests
 
     /// <summary>The CLI with the test hook set (or, null, removed: the caller's environment never leaks in).</summary>
     internal static (int Code, string Stdout, string Stderr) Cli(string? hook, params string[] args) =>
-        TestCli.RunWith(new Dictionary<string, string?> { [JobTestHook.Variable] = hook }, args);
+        TestCli.RunProcessWith(new Dictionary<string, string?> { [JobTestHook.Variable] = hook }, args);
 
     [OneTimeSetUp]
     public void UninterruptedRun()

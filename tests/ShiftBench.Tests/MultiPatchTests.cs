@@ -64,14 +64,13 @@ public class MultiPatchTests
 
         var singles = config.ExpandPatches(data);
         Assert.That(singles.Select(s => (s.Name, s.TargetClass)), Is.EqualTo(new (string, int?)[] { ("a-red", 949), ("b-green", 951), ("c-blue", 949) }));
+        // Each patch run once (its own dataset name, so its own folder), read for every grid.
+        using var own = TestPaths.NewTempDir();
+        var singleRuns = singles.Select(s => ExperimentRunner.Run(Request(s, own)).RunDirectory).ToList();
+        Assert.That(singleRuns, Is.Unique);
         foreach (var stem in new[] { "cos-fc7-tl", "cos-fc7-c", "class" })
         {
-            var grids = singles.Select(s =>
-            {
-                using var own = TestPaths.NewTempDir();
-                var single = ExperimentRunner.Run(Request(s, own));
-                return GridCsv.Read(Path.Combine(single.RunDirectory, stem + ".csv")).Grid;
-            }).ToList();
+            var grids = singleRuns.Select(run => GridCsv.Read(Path.Combine(run, stem + ".csv")).Grid).ToList();
             var (mean, offsets) = GridCsv.Read(Path.Combine(multi.RunDirectory, stem + ".csv"));
             var (std, _) = GridCsv.Read(Path.Combine(multi.RunDirectory, stem + "-std.csv"));
             Assert.That(offsets, Is.EqualTo(new[] { 0, 62, 124 }));

@@ -52,6 +52,19 @@ public class ReuseTests
         ("densenet121", "torchvision", "crop", ReuseEngine.CropMethod, 4),
     ];
 
+    // Built once for the cases of one network (engines are not shared: an engine keeps the bands of earlier batches).
+    readonly SharedNetwork<(string Model, string Variant, int Size), TorchFeatureNetwork> shared = new(n => n.Module);
+
+    [OneTimeTearDown]
+    public void DisposeNetwork() => shared.Dispose();
+
+    /// <summary>The zoo network with deterministic weights and logits, for the dataset's canvas size.</summary>
+    TorchFeatureNetwork Network(ModelEntry entry, DatasetConfig config) =>
+        shared.Get((entry.Model, entry.VariantName, config.Canvas.Size), () => (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
+        {
+            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
+        }, [ModelEntry.LogitsLayer]));
+
     [TestCaseSource(nameof(Cases))]
     public void ReuseEqualsBruteForce(string model, string variant, string kind, string method, int stride)
     {
@@ -59,10 +72,7 @@ public class ReuseTests
         var config = kind == "crop" ? Crop(size) : Patch(size);
         var entry = ModelRegistry.Find(model, variant);
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, stride);
-        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
-        {
-            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
-        }, [ModelEntry.LogitsLayer]);
+        var network = Network(entry, config);
         var net = (IStagedNetwork)network.Module;
         // Every step of the trunk can be windowed, so reusing "every step" reaches the last one.
         var steps = ReuseStep.Of(net);
@@ -109,10 +119,7 @@ public class ReuseTests
         var config = Crop(64);
         var entry = ModelRegistry.Find("vgg16", "torchvision");
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, 1);
-        using var network = (TorchFeatureNetwork)ExperimentRunner.Open(new RunRequest
-        {
-            Model = entry, Dataset = config, DataDir = TestPaths.DataDir, Weights = WeightsSource.Deterministic(),
-        }, [ModelEntry.LogitsLayer]);
+        var network = Network(entry, config);
         int firstPool = ReuseStep.Of((IStagedNetwork)network.Module).FindIndex(s => s.Name == "features.4") + 1;
         using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth: firstPool, method: ReuseEngine.CropMethod)!;
         Assert.That(record.ReusedUntil, Is.EqualTo("features.4"));

@@ -247,10 +247,8 @@ public class RunnerTests
         using var dir = TestPaths.NewTempDir();
         string extra = (arguments.Contains("--out") ? "" : $" --out {dir.Path}") + (arguments.Contains("--stride") ? "" : " --stride 62")
             + (arguments.Contains("--weights") ? "" : " --weights deterministic");
-        var cli = TestCli.Start($"run --variant torchvision {arguments}{extra}");
-        string stderr = cli.StandardError.ReadToEnd();
-        cli.WaitForExit();
-        Assert.That(cli.ExitCode, Is.EqualTo(2), stderr);
+        var (code, _, stderr) = TestCli.Run($"run --variant torchvision {arguments}{extra}".Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.That(code, Is.EqualTo(2), stderr);
         Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
         Assert.That(stderr, Does.StartWith("error: ").And.Contain(expected));
     }
@@ -260,10 +258,8 @@ public class RunnerTests
     {
         using var dir = TestPaths.NewTempDir();
         string file = TestPaths.Fixture("weights", "other_arch_zip.pth");
-        var cli = TestCli.Start($"run --model alexnet --variant torchvision --dataset berry --stride 62 --weights {file} --out {dir.Path}");
-        string stderr = cli.StandardError.ReadToEnd();
-        cli.WaitForExit();
-        Assert.That(cli.ExitCode, Is.EqualTo(2), stderr);
+        var (code, _, stderr) = TestCli.Run("run", "--model", "alexnet", "--variant", "torchvision", "--dataset", "berry", "--stride", "62", "--weights", file, "--out", dir.Path);
+        Assert.That(code, Is.EqualTo(2), stderr);
         Assert.That(stderr, Does.StartWith("error: ").And.Contain("other_arch_zip.pth").And.Contain("alexnet (torchvision)")
             .And.Contain("missing").And.Contain("features.0.weight").And.Contain("unexpected"));
         Assert.That(Directory.GetFiles(dir.Path, "run.json", SearchOption.AllDirectories), Is.Empty);

@@ -3,7 +3,6 @@ using ShiftBench.Runs;
 namespace ShiftBench.Tests;
 
 /// <summary>`run --shard K/N` and `merge RUN_DIR`: the merged run equals the unsharded one byte for byte; a missing or mismatched shard is refused.</summary>
-[Category(TestTier.Fast)]
 public class ShardTests
 {
     static string[] RunArgs(string outDir, string? shard = null, string batch = "4", string layers = "fc7,class", string? features = null) =>
@@ -11,7 +10,7 @@ public class ShardTests
          "--stride", "31", "--layers", layers, "--anchors", "tl,c", "--batch-size", batch, "--out", outDir, .. shard is null ? Array.Empty<string>() : ["--shard", shard],
          .. features is null ? Array.Empty<string>() : ["--features", features]];
 
-    [Test]
+    [Test, Category(TestTier.Fast)]
     public void BlocksAreWholeBatchesAndCoverEveryPositionOnce()
     {
         foreach (var (positions, count, batch) in new[] { (25, 3, 4), (17689, 7, 8), (5, 4, 4), (9, 1, 9) })
@@ -26,7 +25,7 @@ public class ShardTests
     }
 
     /// <summary>Without --features the merged folder holds grids only; with --features fp16 also the whole run's features, as an unsharded run writes them.</summary>
-    [TestCase(null)]
+    [TestCase(null, Category = TestTier.Fast)]
     [TestCase("fp16")]
     public void MergedShardsEqualTheWholeRunAndMissingOrForeignShardsAreRefused(string? features)
     {

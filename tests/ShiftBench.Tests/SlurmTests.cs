@@ -99,7 +99,7 @@ public class SlurmTests
         string outDir = Path.Combine(dir, "slurm-out");
         string spec = WriteSpec(dir, "sweep.yaml", outDir);
 
-        var (code, stdout, stderr) = TestCli.RunWith(Env, "sweep", spec, "--slurm", "--shards", "2", "--submit", "--wait");
+        var (code, stdout, stderr) = TestCli.RunProcessWith(Env, "sweep", spec, "--slurm", "--shards", "2", "--submit", "--wait");
 
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
         Assert.That(stdout, Does.Match("array job \\d+: 4 tasks; merge job \\d+ \\(afterok\\)"));
@@ -117,7 +117,7 @@ public class SlurmTests
         File.WriteAllText(spec, $"out: {Path.Combine(dir, "out")}\n" + TwoCells.Replace("variants: [torchvision, antialiased]", "variants: [torchvision]")
             .Replace("datasets: [berry]", "datasets: [berry, no-such-dataset]"));
 
-        var (code, stdout, stderr) = TestCli.RunWith(Env, "sweep", spec, "--slurm", "--submit", "--wait");
+        var (code, stdout, stderr) = TestCli.RunProcessWith(Env, "sweep", spec, "--slurm", "--submit", "--wait");
 
         Assert.That(code, Is.EqualTo(1), stdout + stderr);
         string error = stderr.Trim().Split('\n')[^1];
@@ -140,7 +140,7 @@ public class SlurmTests
         SlurmSubmission submission;
         try
         {
-            var (code, stdout, stderr) = TestCli.RunWith(Env, "sweep", spec, "--slurm", "--shards", "2", "--submit");
+            var (code, stdout, stderr) = TestCli.RunProcessWith(Env, "sweep", spec, "--slurm", "--shards", "2", "--submit");
             Assert.That(code, Is.EqualTo(0), stdout + stderr);
             var ids = Regex.Match(stdout, "array job (\\d+): 4 tasks; merge job (\\d+)");
             Assert.That(ids.Success, stdout);
@@ -165,7 +165,7 @@ public class SlurmTests
         Assert.That(status, Does.Contain("shards 1/2 complete").And.Contain("alexnet/torchvision/berry/stride-62"));
         Assert.That(status, Does.Contain("shards 2/2 complete, to merge").And.Contain("alexnet/antialiased/berry/stride-62"));
 
-        var again = TestCli.RunWith(Env, "sweep", spec, "--slurm", "--shards", "2", "--submit", "--wait");
+        var again = TestCli.RunProcessWith(Env, "sweep", spec, "--slurm", "--shards", "2", "--submit", "--wait");
         Assert.That(again.Code, Is.EqualTo(0), again.Stdout + again.Stderr);
         Assert.That(again.Stdout, Does.Match("array job \\d+: 1 tasks"), "only the cancelled shard runs again");
         AssertSameRunFiles(expected, outDir);
@@ -181,7 +181,7 @@ public class SlurmScriptTests
     {
         using var dir = TestPaths.NewTempDir();
         string spec = SlurmTests.WriteSpec(dir, "sweep.yaml", Path.Combine(dir, "out"));
-        var (code, stdout, stderr) = TestCli.Run("sweep", spec, "--slurm", "--shards", "3");
+        var (code, stdout, stderr) = TestCli.RunProcess("sweep", spec, "--slurm", "--shards", "3");
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(stdout, Does.Contain("#SBATCH --array=0-5\n").And.Contain("#SBATCH --time=00:10:00\n").And.Contain("#SBATCH --cpus-per-task=1\n")
             .And.Contain("#SBATCH --mem=2G\n").And.Contain("#SBATCH --nice=0\n").And.Contain("--task \"$SLURM_ARRAY_TASK_ID\" --shards 3")

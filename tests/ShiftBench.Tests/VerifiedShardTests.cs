@@ -28,13 +28,13 @@ public class VerifiedShardTests
         runDir = Path.Combine(outDir, "berry", "alexnet", "torchvision");
         for (int k = 0; k < 3; k++)
         {
-            var shard = JobProtocolTests.Cli(null, RunArgs(outDir, "--shard", $"{k}/3"));
+            var shard = TestCli.Run(RunArgs(outDir, "--shard", $"{k}/3"));
             Assert.That(shard.Code, Is.EqualTo(0), shard.Stderr);
         }
         pristine = Path.Combine(scratch, "pristine");
         CopyTree(Partial, pristine);
         string wholeOut = Path.Combine(scratch, "whole");
-        Assert.That(JobProtocolTests.Cli(null, RunArgs(wholeOut)).Code, Is.EqualTo(0));
+        Assert.That(TestCli.Run(RunArgs(wholeOut)).Code, Is.EqualTo(0));
         whole = Path.Combine(wholeOut, "berry", "alexnet", "torchvision");
     }
 
@@ -70,7 +70,7 @@ public class VerifiedShardTests
                 Assert.That((file.Bytes, file.Sha256), Is.EqualTo((new FileInfo(ShardFile(k, file.Name)).Length, FileHash.Sha256(ShardFile(k, file.Name)))), $"shard {k} {file.Name}");
             Assert.That((manifest.Begin, manifest.End), Is.EqualTo(new ShardSpec(k, 3).Range(25, 4)));
         }
-        var resumed = JobProtocolTests.Cli(null, RunArgs(Path.Combine(scratch, "sharded"), "--shard", "1/3", "--resume"));
+        var resumed = TestCli.Run(RunArgs(Path.Combine(scratch, "sharded"), "--shard", "1/3", "--resume"));
         Assert.That(resumed.Code, Is.EqualTo(0), resumed.Stderr);
         Assert.That(JobProtocolTests.Snapshot(Partial), Is.EqualTo(JobProtocolTests.Snapshot(pristine)), "a sealed shard is not computed again under --resume");
     }
@@ -78,7 +78,7 @@ public class VerifiedShardTests
     [Test]
     public void SoundShardsMergeToTheWholeRun()
     {
-        var merged = JobProtocolTests.Cli(null, "merge", runDir);
+        var merged = TestCli.Run("merge", runDir);
         Assert.That(merged.Code, Is.EqualTo(0), merged.Stderr);
         // run.json of a merge says how it was made: 3 shards, and no reuse record (each shard's run knew it).
         JobProtocolTests.AssertSameFiles(whole, runDir, "shards", "reuse");
@@ -111,7 +111,7 @@ public class VerifiedShardTests
         }
         var before = JobProtocolTests.Snapshot(runDir);
 
-        var merge = JobProtocolTests.Cli(null, "merge", runDir);
+        var merge = TestCli.Run("merge", runDir);
 
         Assert.That(merge.Code, Is.EqualTo(2), merge.Stderr);
         var lines = merge.Stderr.Trim().Split('\n');

@@ -33,7 +33,7 @@ public static class ConsistencyCommand
                 Diagonal = parse.GetValue(diagonal), Weights = parse.GetValue(SharedOptions.Weights), WeightsDir = parse.GetValue(SharedOptions.WeightsDir),
                 Out = parse.GetValue(SharedOptions.Out)!, BatchSize = parse.GetValue(SharedOptions.BatchSize), Device = parse.GetValue(SharedOptions.DeviceOption)!,
                 Precision = parse.GetValue(SharedOptions.PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(SharedOptions.Resume), Onnx = SharedOptions.ReadOnnxOptions(parse),
-                CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                CommandLine = CliApp.CommandLine,
             };
             var requests = choices.Build();
             foreach (var request in requests) ConsistencyRunner.Validate(request);

@@ -9,7 +9,7 @@ namespace ShiftBench.Cli.Commands;
 public static class ConsoleProgress
 {
     public static bool Interactive =>
-        !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null or "" or "false";
+        !Console.IsErrorRedirected && EnvironmentVariables.Get("CI") is null or "" or "false";
 
     public static async Task<T> RunAsync<T>(Func<IProgress<ProgressUpdate>, Task<T>> work)
     {

@@ -29,7 +29,7 @@ static class DataDirs
     {
         if (option is { Length: > 0 }) return [option];
         var list = new List<string>();
-        if (Environment.GetEnvironmentVariable("SHIFTBENCH_DATA") is { Length: > 0 } env) list.Add(env);
+        if (EnvironmentVariables.Get(ShiftBench.Assets.AssetPaths.DataVariable) is { Length: > 0 } env) list.Add(env);
         list.Add("data");
         return list;
     }

@@ -50,7 +50,7 @@ public static class RunCommand
         WeightsDir = parse.GetValue(SharedOptions.WeightsDir), DataDir = parse.GetValue(SharedOptions.DataDir), Out = parse.GetValue(SharedOptions.Out)!,
         Device = parse.GetValue(SharedOptions.DeviceOption)!, Precision = parse.GetValue(SharedOptions.PrecisionOption) ?? Output.RunLayout.DefaultPrecision, Resume = parse.GetValue(SharedOptions.Resume), Vmin = parse.GetValue(Vmin),
         Pictures = Report.RunHeatmaps.Instance,
-        CommandLine = "shiftbench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+        CommandLine = CliApp.CommandLine,
         Onnx = parse.CommandResult.Command.Options.Contains(SharedOptions.Name) ? SharedOptions.ReadOnnxOptions(parse) : new(),
         Shard = parse.GetValue(Shard), Merge = parse.GetValue(Merge),
         Reuse = parse.CommandResult.Command.Options.Contains(SharedOptions.Reuse) ? parse.GetValue(SharedOptions.Reuse)! : Runs.Reuse.ReuseEngine.Auto,

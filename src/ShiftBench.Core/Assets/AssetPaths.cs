@@ -19,7 +19,7 @@ public sealed record AssetPaths(string WeightsDir, string DataDir)
     public static AssetPaths Resolve(string? weightsDir = null, string? dataDir = null,
         string? currentDir = null, Func<string, string?>? environment = null)
     {
-        environment ??= Environment.GetEnvironmentVariable;
+        environment ??= EnvironmentVariables.Get;
         currentDir = Path.GetFullPath(currentDir ?? Directory.GetCurrentDirectory());
         string? root = null;
         string Pick(string? option, string variable, string folder) =>

@@ -37,7 +37,7 @@ public sealed record FetchOptions
     /// <summary>Options from the environment: SHIFTBENCH_OFFLINE=1 (or true) and SHIFTBENCH_MIRROR=BASE_URL.</summary>
     public static FetchOptions FromEnvironment(AssetPaths paths, bool offline = false, Func<string, string?>? environment = null)
     {
-        environment ??= Environment.GetEnvironmentVariable;
+        environment ??= EnvironmentVariables.Get;
         string? offlineValue = environment(OfflineVariable)?.Trim();
         string? mirror = environment(MirrorVariable);
         return new FetchOptions

@@ -17,7 +17,7 @@ public static class SiteFiles
     /// <summary>$XDG_CACHE_HOME/shiftbench/site, else ~/.cache/shiftbench/site.</summary>
     public static string DefaultCacheDir(Func<string, string?>? environment = null)
     {
-        environment ??= Environment.GetEnvironmentVariable;
+        environment ??= EnvironmentVariables.Get;
         string? xdg = environment("XDG_CACHE_HOME");
         string root = string.IsNullOrWhiteSpace(xdg)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
