@@ -273,7 +273,7 @@ public class MetricsTests
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         json.Remove(removed);
         File.WriteAllText(path, json.ToJsonString());
-        var error = Assert.Throws<ShiftBenchException>(() => RunSummary.ReadGeometry(run.Directory))!;
+        var error = Assert.Catch<ShiftBenchException>(() => RunSummary.ReadGeometry(run.Directory))!;
         Assert.That(error.Message, Does.Contain(path).And.Contain($"field {field} ").And.Contain("rerun"));
     }
 
