@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
@@ -94,7 +95,7 @@ public class ExtensionPointTests
         foreach (var metric in Metrics.All.Where(m => m.InSweep))
             Assert.That(header, Does.Contain(metric.Name), metric.Name);
         // Every metric summary.json holds is registered: a metric computed but not described would miss its column and label.
-        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "berry", "alexnet", "torchvision", RunLayout.SummaryJson)))!;
+        var summary = SummaryRecord.Read(Path.Combine(outDir, "berry", "alexnet", "torchvision"))!;
         foreach (var (layer, metric, _) in RunSummary.Rows(summary).Where(r => !r.Metric.Contains('.')))
             Assert.That(Metrics.Find(metric), Is.Not.Null, $"{layer}.{metric} of summary.json has no descriptor in Metrics");
 
@@ -112,7 +113,7 @@ public class ExtensionPointTests
     static readonly MetricDescriptor ErrorRate = new("test_error_rate", "test: error rate (target not top-1)", MetricLayers.Class)
     {
         ReportRow = 100,
-        Derive = m => m.Entry["accuracy"] is JsonValue accuracy ? 1 - accuracy.GetValue<double>() : null,
+        Derive = m => 1 - m.Entry["accuracy"],
     };
 
     [Test]
@@ -266,7 +267,7 @@ public class ExtensionPointTests
 
     static JsonObject DatasetSection(string name, DatasetConfig config) => new()
     {
-        ["name"] = name, ["target_class"] = config.TargetClass, ["config"] = ExperimentRunner.ConfigJson(config),
+        ["name"] = name, ["target_class"] = config.TargetClass, ["config"] = JsonSerializer.SerializeToNode(ExperimentRunner.DatasetRecord(config, []).Config),
         ["sources"] = new JsonArray([.. config.SourceFiles.Select(file => (JsonNode)new JsonObject
         {
             ["file"] = file, ["path"] = Path.Combine(TestPaths.DataDir, file),

@@ -121,8 +121,8 @@ public class GateTests
         using var dir = TestPaths.NewTempDir();
         FeatureRunFolders.Write(dir, "alexnet", "torchvision", rows: 4, stride: 16, seed: 1);
         FeatureRunFolders.Write(dir, "alexnet", "antialiased", rows: 4, stride: 16, seed: 2);
-        double tv = Comparison.Summary(Path.Combine(dir, "berry", "alexnet", "torchvision"))!["layers"]!["pool"]!["global"]!.GetValue<double>();
-        double aa = Comparison.Summary(Path.Combine(dir, "berry", "alexnet", "antialiased"))!["layers"]!["pool"]!["global"]!.GetValue<double>();
+        double tv = Comparison.Summary(Path.Combine(dir, "berry", "alexnet", "torchvision"))!.Layers["pool"]["global"]!.Value;
+        double aa = Comparison.Summary(Path.Combine(dir, "berry", "alexnet", "antialiased"))!.Layers["pool"]["global"]!.Value;
         string holds = aa >= tv ? "antialiased.pool.global >= torchvision.pool.global" : "antialiased.pool.global < torchvision.pool.global";
         string junit = Path.Combine(dir, "compare.xml");
 

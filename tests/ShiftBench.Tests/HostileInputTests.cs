@@ -178,10 +178,14 @@ public class HostileInputTests
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(RunDir(outDir), RunLayout.RunJson)))!;
         json["variant"] = payload;
         File.WriteAllText(Path.Combine(RunDir(outDir), RunLayout.RunJson), json.ToJsonString());
+        // A metric is a number: markup in its place makes summary.json damaged, refused in one line, never shown.
         string summary = Path.Combine(RunDir(outDir), RunLayout.SummaryJson);
-        var metrics = JsonNode.Parse(File.ReadAllText(summary))!;
+        string original = File.ReadAllText(summary);
+        var metrics = JsonNode.Parse(original)!;
         metrics["layers"]!["class"]!["accuracy"] = payload;
         File.WriteAllText(summary, metrics.ToJsonString());
+        AssertRefused(TestCli.Run("report", outDir), summary, "metric 'accuracy' is not a number");
+        File.WriteAllText(summary, original);
         var built = TestCli.Run("report", outDir);
         Assert.That(built.Code, Is.EqualTo(0), built.Stderr);
 

@@ -46,7 +46,7 @@ public class HostileOnnxTests
         Assert.That(code, Is.EqualTo(0), stderr);
         string runDir = Path.Combine(outDir, "plane", "four_logits", "onnx");
         Assert.That(Output.RunLayout.IsComplete(runDir), Is.True);
-        var layers = Output.RunLayout.ReadRunJson(runDir)!["layers"]!.AsArray().Select(l => l!.GetValue<string>()).ToList();
+        var layers = Output.RunRecord.Read(runDir)!.Layers;
         Assert.That(layers, Is.EqualTo(new[] { "fc" }));
         Assert.That(File.Exists(Path.Combine(runDir, "class.csv")), Is.False);
     }

@@ -61,7 +61,7 @@ public class InProcessCliTests
         Assert.That(grids, Has.Count.GreaterThan(2));
         foreach (var grid in grids)
             Assert.That(File.ReadAllText(Path.Combine(dir, "inside", runDir, grid!)), Is.EqualTo(File.ReadAllText(Path.Combine(dir, "process", runDir, grid!))), grid);
-        var command = Output.RunLayout.ReadRunJson(Path.Combine(dir, "inside", runDir))!["command"]!.GetValue<string>();
+        var command = Output.RunRecord.Read(Path.Combine(dir, "inside", runDir))!.Command;
         Assert.That(command, Is.EqualTo("shiftbench " + string.Join(' ', Run("inside"))), "run.json names the command run, not the test host");
     }
 

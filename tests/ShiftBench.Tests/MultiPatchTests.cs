@@ -85,7 +85,7 @@ public class MultiPatchTests
             // At a position that is no anchor: at its own anchor every cosine is exactly 1 (clamped; CosineGrids.Clamp).
             Assert.That(grids.Select(g => g[0, 2]).Distinct().Count(), Is.GreaterThan(1), "patches give different grids");
         }
-        Assert.That(Output.RunLayout.ReadRunJson(multi.RunDirectory)!["patches"]!.AsArray(), Has.Count.EqualTo(3));
+        Assert.That(RunRecord.Read(multi.RunDirectory)!.Patches, Has.Count.EqualTo(3));
     }
 
     [Test]

@@ -165,17 +165,20 @@ public class PrecisionTests
         string fp32Out = Path.Combine(dir, "out"), bf16Out = Path.Combine(dir, "out-bf16");
         var fp32 = ExperimentRunner.Run(Request(fp32Out, "alexnet", ModelVariant.Torchvision, Precision.Fp32, 62));
         var bf16 = ExperimentRunner.Run(Request(bf16Out, "alexnet", ModelVariant.Torchvision, Precision.Bf16, 62));
-        var jsonA = RunLayout.ReadRunJson(fp32.RunDirectory)!;
-        var jsonB = RunLayout.ReadRunJson(bf16.RunDirectory)!;
-        Assert.That(jsonA["precision"]!.GetValue<string>(), Is.EqualTo("fp32"));
-        Assert.That(jsonB["precision"]!.GetValue<string>(), Is.EqualTo("bf16"));
-        Assert.That(jsonB["fingerprint"]!.GetValue<string>(), Is.Not.EqualTo(jsonA["fingerprint"]!.GetValue<string>()));
+        var jsonA = RunRecord.Read(fp32.RunDirectory)!;
+        var jsonB = RunRecord.Read(bf16.RunDirectory)!;
+        Assert.That(jsonA.Precision, Is.EqualTo("fp32"));
+        Assert.That(jsonB.Precision, Is.EqualTo("bf16"));
+        Assert.That(jsonB.Fingerprint, Is.Not.EqualTo(jsonA.Fingerprint));
 
         // The same request again is skipped as complete; run.json without the field (older runs) reads as fp32.
         Assert.That(ExperimentRunner.Run(Request(bf16Out, "alexnet", ModelVariant.Torchvision, Precision.Bf16, 62) with { Resume = true }).Skipped, Is.True);
-        var old = jsonA.DeepClone().AsObject();
+        string path = RunRecord.PathIn(fp32.RunDirectory);
+        var old = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         old.Remove("precision");
-        Assert.That(RunLayout.PrecisionOf(old), Is.EqualTo("fp32"));
+        old.Remove("schema_version");
+        File.WriteAllText(path, old.ToJsonString());
+        Assert.That(RunRecord.Read(fp32.RunDirectory)!.PrecisionOrDefault, Is.EqualTo("fp32"));
     }
 
     [Test]
@@ -237,7 +240,7 @@ public class PrecisionTests
         string runDir = Path.Combine(dir, "out", "berry", "alexnet", "torchvision");
         var merged = TestCli.Run("merge", runDir);
         Assert.That(merged.Code, Is.EqualTo(0), merged.Stderr);
-        Assert.That(RunLayout.PrecisionOf(RunLayout.ReadRunJson(runDir)!), Is.EqualTo("bf16"), "the shards' arguments carry --precision into the merge");
+        Assert.That(RunRecord.Read(runDir)!.PrecisionOrDefault, Is.EqualTo("bf16"), "the shards' arguments carry --precision into the merge");
     }
 
     [Test]

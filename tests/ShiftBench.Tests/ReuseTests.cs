@@ -158,12 +158,12 @@ public class ReuseTests
         var resumed = ExperimentRunner.Run(Request(ReuseEngine.OffMode, "mixed"));
         Assert.That(resumed.PositionsComputed, Is.EqualTo(resumed.Positions - 10), "the batches computed with reuse were kept");
 
-        var offJson = Output.RunLayout.ReadRunJson(brute.RunDirectory)!;
-        var autoJson = Output.RunLayout.ReadRunJson(reused.RunDirectory)!;
-        Assert.That(autoJson["fingerprint"]!.GetValue<string>(), Is.EqualTo(offJson["fingerprint"]!.GetValue<string>()));
-        Assert.That(autoJson["reuse"]!["method"]!.GetValue<string>(), Is.EqualTo(method));
-        Assert.That(autoJson["reuse"]!["reused_until"]!.GetValue<string>(), Does.Match(reusedUntil));
-        Assert.That(offJson["reuse"]!["fallback"]!.GetValue<string>(), Does.Contain("off"));
+        var offJson = Output.RunRecord.Read(brute.RunDirectory)!;
+        var autoJson = Output.RunRecord.Read(reused.RunDirectory)!;
+        Assert.That(autoJson.Fingerprint, Is.EqualTo(offJson.Fingerprint));
+        Assert.That(autoJson.Reuse!.Method, Is.EqualTo(method));
+        Assert.That(autoJson.Reuse.ReusedUntil, Does.Match(reusedUntil));
+        Assert.That(offJson.Reuse!.Fallback, Does.Contain("off"));
 
         foreach (var run in new[] { reused.RunDirectory, resumed.RunDirectory })
         {

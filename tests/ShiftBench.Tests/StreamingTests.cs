@@ -55,7 +55,7 @@ public class StreamingTests
         using var copy = TestPaths.NewTempDir();
         foreach (var file in Directory.GetFiles(run)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         var fromFiles = RunSummary.Write(copy, RunSummary.ReadGeometry(copy));
-        var streamedSummary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, RunLayout.SummaryJson)))!;
+        var streamedSummary = SummaryRecord.Read(run)!;
         var expected = RunSummary.Rows(fromFiles).ToList();
         var actual = RunSummary.Rows(streamedSummary).ToList();
         Assert.That(actual.Select(r => (r.Layer, r.Metric)), Is.EqualTo(expected.Select(r => (r.Layer, r.Metric))));

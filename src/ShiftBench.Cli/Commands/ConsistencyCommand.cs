@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using ShiftBench.Assets;
 using ShiftBench.Runs;
 using ShiftBench.Workflows;
@@ -56,12 +55,12 @@ public static class ConsistencyCommand
     static string Describe(ConsistencyResult result)
     {
         var s = result.Summary;
-        string Share(string key) => s[key] is JsonObject p
-            ? string.Create(CultureInfo.InvariantCulture, $"{key} {p["percent"]!.GetValue<double>():F2}% [{p["low"]!.GetValue<double>():F2}, {p["high"]!.GetValue<double>():F2}] ({p["count"]}/{p["of"]})")
+        static string Share(string key, Output.SharePercent? p) => p is not null
+            ? string.Create(CultureInfo.InvariantCulture, $"{key} {p.Percent:F2}% [{p.Low:F2}, {p.High:F2}] ({p.Count}/{p.Of})")
             : $"{key} -";
         string head = $"{result.RunDirectory}{(result.Skipped ? " (already complete, skipped)" : "")}:";
-        return s["protocol"]?.GetValue<string>() == "diagonal"
-            ? string.Create(CultureInfo.InvariantCulture, $"{head} mean target probability {100 * s["mean_target_prob"]!.GetValue<double>():F2}%, {Share("accuracy")}")
-            : $"{head} {Share("consistency")}, {Share("accuracy")}";
+        return s.Protocol == Output.ConsistencySummaryRecord.DiagonalProtocol
+            ? string.Create(CultureInfo.InvariantCulture, $"{head} mean target probability {100 * s.MeanTargetProb:F2}%, {Share("accuracy", s.Accuracy)}")
+            : $"{head} {Share("consistency", s.Consistency)}, {Share("accuracy", s.Accuracy)}";
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ShiftBench.Models;
 using ShiftBench.Output;
 
@@ -95,12 +94,9 @@ public static class Comparison
     }
 
     /// <summary>The run's summary.json, computed now for a complete run that has none; null when not run.</summary>
-    public static JsonNode? Summary(string runDir)
+    public static SummaryRecord? Summary(string runDir)
     {
         if (!RunLayout.IsComplete(runDir)) return null;
-        string path = Path.Combine(runDir, RunLayout.SummaryJson);
-        return File.Exists(path)
-            ? JsonNode.Parse(File.ReadAllText(path))
-            : RunSummary.Write(runDir, RunSummary.ReadGeometry(runDir));
+        return SummaryRecord.Read(runDir) ?? RunSummary.Write(runDir, RunSummary.ReadGeometry(runDir));
     }
 }

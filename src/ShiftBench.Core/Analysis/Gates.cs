@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 
 namespace ShiftBench.Analysis;
 
@@ -66,7 +65,7 @@ public sealed record Gate(string Text, GateOperand Left, string Operator, GateOp
     /// fails the gate (it cannot be vouched for).
     /// </summary>
     public IEnumerable<GateResult> Evaluate(IEnumerable<(string Model, string Dataset, int Stride)> scopes,
-        Func<string, string, int, string, JsonNode?> summaryOf)
+        Func<string, string, int, string, Output.SummaryRecord?> summaryOf)
     {
         var seen = new HashSet<string>();
         foreach (var (model, dataset, stride) in scopes)
@@ -93,7 +92,7 @@ public sealed record Gate(string Text, GateOperand Left, string Operator, GateOp
         side.Metric?.Resolved(model, dataset) ?? side.Number!.Value.ToString("R", CultureInfo.InvariantCulture);
 
     static (double Value, string? Missing) Value(GateOperand side, string model, string dataset, int stride,
-        Func<string, string, int, string, JsonNode?> summaryOf)
+        Func<string, string, int, string, Output.SummaryRecord?> summaryOf)
     {
         if (side.Metric is not { } m) return (side.Number!.Value, null);
         string runModel = m.Model ?? model, runDataset = m.Dataset ?? dataset;

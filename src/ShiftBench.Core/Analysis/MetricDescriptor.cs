@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using ShiftBench.Output;
 
 namespace ShiftBench.Analysis;
 
@@ -19,7 +19,7 @@ public enum MetricFormat { Number, YesNo }
 
 /// <summary>What a derived metric is computed from: its layer's summary.json entry so far, the layer's grid and the run's geometry.</summary>
 /// <param name="Grid">The centre anchor's cosine grid (feature layers) or the target-class probability grid (class layer); null where the run has none.</param>
-public sealed record MetricInputs(string Layer, JsonObject Entry, double[,]? Grid, RunSummary.Geometry Geometry);
+public sealed record MetricInputs(string Layer, LayerSummary Entry, double[,]? Grid, RunSummary.Geometry Geometry);
 
 /// <summary>
 /// One metric of summary.json, as every reader of it sees it: its name (the summary.json key, summary.csv's metric

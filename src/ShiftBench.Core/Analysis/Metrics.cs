@@ -68,6 +68,6 @@ public static class Metrics
     internal static void AddDerived(MetricLayers layer, MetricInputs inputs)
     {
         foreach (var metric in All.Where(m => m.Derive is not null && (m.Layers & layer) != 0))
-            inputs.Entry[metric.Name] = metric.Derive!(inputs) is { } v && double.IsFinite(v) ? JsonValue.Create(v) : null;
+            inputs.Entry.Metrics[metric.Name] = metric.Derive!(inputs) is { } v && double.IsFinite(v) ? v : null;
     }
 }

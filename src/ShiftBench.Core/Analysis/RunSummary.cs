@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using ShiftBench.Models;
 using ShiftBench.Output;
 
@@ -23,30 +21,9 @@ public static class RunSummary
     /// <summary>The grid, layers, anchors and target class recorded in runDir/run.json.</summary>
     public static Geometry ReadGeometry(string runDir)
     {
-        string path = Path.Combine(runDir, RunLayout.RunJson);
-        JsonNode json;
-        try { json = JsonNode.Parse(BoundedFile.ReadAllText(path, "run.json")) ?? throw new JsonException("empty"); }
-        catch (Exception e) when (e is IOException or JsonException)
-        {
-            throw new ShiftBenchException($"{path} cannot be read ({e.Message.Split('\n')[0]}); rerun that run");
-        }
-        T Field<T>(Func<JsonNode, T> read, string name)
-        {
-            try { return read(json); }
-            catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
-            {
-                throw new ShiftBenchException($"{path}: field {name} is missing or malformed; rerun that run to rewrite it");
-            }
-        }
-        return new Geometry(
-            Field(j => j["grid"]!["rows"]!.GetValue<int>(), "grid.rows"),
-            Field(j => j["grid"]!["cols"]!.GetValue<int>(), "grid.cols"),
-            Field(j => j["grid"]!["stride"]!.GetValue<int>(), "grid.stride"),
-            Field(j => j["layers"]!.AsArray().Select(l => l!.GetValue<string>()).ToList(), "layers"),
-            Field(j => j["anchors"]!.AsObject().Select(a => a.Key).ToList(), "anchors"),
-            json["dataset"]?["target_class"] is JsonValue target && target.TryGetValue(out int t) ? t : null,
-            // Runs recorded before offset_px existed are whole-pixel grids.
-            json["grid"]?["offset_px"] is JsonValue unit && unit.TryGetValue(out double px) ? px : 1.0);
+        var run = RunRecord.Read(runDir) ?? throw new ShiftBenchException($"{RunRecord.PathIn(runDir)} is missing; rerun that run");
+        // Runs recorded before offset_px existed are whole-pixel grids.
+        return new Geometry(run.Grid.Rows, run.Grid.Cols, run.Grid.Stride, run.Layers, [.. run.Anchors.Keys], run.Dataset.TargetClass, run.Grid.OffsetPx ?? 1.0);
     }
 
     /// <summary>
@@ -55,26 +32,26 @@ public static class RunSummary
     /// <paramref name="streamed"/> global, local and centre grid per layer; without them (a folder written before
     /// streaming) they come from its stored features, where it has them.
     /// </summary>
-    public static JsonObject Write(string runDir, Geometry g, IReadOnlyDictionary<string, StreamedLayer>? streamed = null)
+    public static SummaryRecord Write(string runDir, Geometry g, IReadOnlyDictionary<string, StreamedLayer>? streamed = null)
     {
-        var layers = new JsonObject();
+        var layers = new OrderedDictionary<string, LayerSummary>();
         foreach (var layer in g.Layers.Where(l => l != ModelEntry.ClassLayer))
         {
-            var entry = new JsonObject();
+            var entry = new LayerSummary();
             string features = Path.Combine(runDir, RunLayout.FeaturesFile(layer));
             var fromRun = streamed?.GetValueOrDefault(layer);
             if (fromRun is not null)
             {
-                entry["global"] = Number(fromRun.Global);
-                entry["local"] = Number(fromRun.Local);
+                entry.Metrics["global"] = fromRun.Global;
+                entry.Metrics["local"] = fromRun.Local;
             }
             else if (File.Exists(features))
             {
                 var acc = Accumulate(features, g.Rows, g.Cols);
-                entry["global"] = Number(acc.Global);
-                entry["local"] = Number(acc.Local);
+                entry.Metrics["global"] = acc.Global;
+                entry.Metrics["local"] = acc.Local;
             }
-            var anchors = new JsonObject();
+            var anchors = new OrderedDictionary<string, OrderedDictionary<string, double?>>();
             double[,]? centre = null;
             foreach (var anchor in g.Anchors)
             {
@@ -82,26 +59,26 @@ public static class RunSummary
                 if (!File.Exists(csv)) continue;
                 var grid = GridCsv.Read(csv).Grid;
                 var s = InvarianceMetrics.Stats(grid);
-                anchors[anchor] = new JsonObject { ["mean"] = s.Mean, ["min"] = s.Min, ["std"] = s.Std };
+                anchors[anchor] = new() { ["mean"] = s.Mean, ["min"] = s.Min, ["std"] = s.Std };
                 if (anchor == CentreAnchor) centre = grid;
                 string equivariance = Path.Combine(runDir, RunLayout.Csv(RunLayout.EquivarianceStem(layer, anchor)));
                 if (File.Exists(equivariance))
                 {
                     var (distances, offsets) = GridCsv.Read(equivariance);
                     var a = Anchors.Parse([anchor.Replace('_', ':')], offsets)[0]; // names Y_X stand for the anchor Y:X
-                    anchors[anchor]!["equivariance"] = Number(Equivariance.Mean(distances, a.Row, a.Col));
+                    anchors[anchor][Equivariance.Metric] = Equivariance.Mean(distances, a.Row, a.Col);
                 }
             }
             // An @map layer's equivariance: the mean over its anchors of each anchor's mean distance.
-            var perAnchor = anchors.Select(a => a.Value?["equivariance"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
-            if (perAnchor.Count > 0) entry[Equivariance.Metric] = Number(perAnchor.Average());
+            var perAnchor = anchors.Values.Select(a => a.GetValueOrDefault(Equivariance.Metric)).Where(Defined).Select(v => v!.Value).ToList();
+            if (perAnchor.Count > 0) entry.Metrics[Equivariance.Metric] = perAnchor.Average();
             // The period is always that of the centre anchor, so runs with other anchors stay comparable.
             centre ??= fromRun?.Centre;
             if (centre is null && File.Exists(features))
                 centre = CosineGrids.Compute(features, g.Rows, g.Cols, [new Anchor(CentreAnchor, g.Rows / 2, g.Cols / 2, 0, 0)])[0];
             if (centre is not null) AddPeriod(entry, centre, g);
             Metrics.AddDerived(MetricLayers.Features | (layer.EndsWith(LayerSpec.MapSuffix) ? MetricLayers.Maps : 0), new MetricInputs(layer, entry, centre, g));
-            entry["anchors"] = anchors;
+            entry.Anchors = anchors;
             layers[layer] = entry;
         }
         if (g.Layers.Contains(ModelEntry.ClassLayer) && PatchNames(runDir) is { } patches)
@@ -123,66 +100,67 @@ public static class RunSummary
                 inTop5 = [.. Enumerable.Range(0, top1.Length).Select(i => Array.IndexOf(top5, (long)target, i * k, k) >= 0)];
             }
             var m = InvarianceMetrics.Classes(probability, top1, target, inTop5);
-            var entry = new JsonObject
-            {
-                ["mean"] = m.Mean, ["min"] = m.Min, ["max"] = m.Max, ["accuracy"] = m.Accuracy,
-                ["consistency"] = Number(m.Consistency), ["local_consistency"] = Number(m.LocalConsistency),
-                ["flip_rate"] = Number(m.FlipRate), ["mac"] = Number(m.MeanAbsoluteChange),
-                ["worst_case_correct"] = m.WorstCaseCorrect,
-            };
-            if (inTop5 is not null) entry["top5_jaggedness"] = Number(m.Top5Jaggedness);
+            var entry = new LayerSummary();
+            entry.Metrics["mean"] = m.Mean; entry.Metrics["min"] = m.Min; entry.Metrics["max"] = m.Max; entry.Metrics["accuracy"] = m.Accuracy;
+            entry.Metrics["consistency"] = m.Consistency; entry.Metrics["local_consistency"] = m.LocalConsistency;
+            entry.Metrics["flip_rate"] = m.FlipRate; entry.Metrics["mac"] = m.MeanAbsoluteChange;
+            entry.Metrics["worst_case_correct"] = m.WorstCaseCorrect;
+            if (inTop5 is not null) entry.Metrics["top5_jaggedness"] = m.Top5Jaggedness;
             AddPeriod(entry, probability, g);
             Metrics.AddDerived(MetricLayers.Class, new MetricInputs(ModelEntry.ClassLayer, entry, probability, g));
             layers[ModelEntry.ClassLayer] = entry;
         }
         // Units: grid offsets are offset_px pixels each; neighbour metrics (local, flip_rate, mac, ...) compare positions neighbour_px apart.
-        var summary = new JsonObject { ["offset_px"] = g.OffsetPx, ["neighbour_px"] = g.Stride * g.OffsetPx, ["layers"] = layers };
-        AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        // Undefined metrics (no pairs to average: a one-position grid) are null in summary.json, never NaN.
+        foreach (var layer in layers.Values)
+            foreach (var values in layer.Anchors?.Values.Append(layer.Metrics) ?? [layer.Metrics])
+                foreach (var name in values.Keys.ToList())
+                    if (!Defined(values[name])) values[name] = null;
+        var summary = new SummaryRecord { OffsetPx = g.OffsetPx, NeighbourPx = g.Stride * g.OffsetPx, Layers = layers };
+        summary.Write(runDir);
         AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.SummaryCsv), ToCsv(summary));
         return summary;
     }
 
     /// <summary>The patches of a `patches` run (run.json's "patches"), null for any other run.</summary>
-    static IReadOnlyList<string>? PatchNames(string runDir) =>
-        RunLayout.ReadRunJson(runDir)?["patches"] is JsonArray names ? [.. names.Select(n => n!.GetValue<string>())] : null;
+    static IReadOnlyList<string>? PatchNames(string runDir) => RunRecord.Read(runDir)?.Patches;
 
     /// <summary>
     /// A `patches` run's class metrics: each patch's (against its own target class, from its own top1.npy), averaged
     /// over patches; a metric undefined for any patch is null. The mean probability grid has no top-1 of its own.
     /// </summary>
-    static JsonObject MeanOverPatches(string runDir, IReadOnlyList<string> patches)
+    static LayerSummary MeanOverPatches(string runDir, IReadOnlyList<string> patches)
     {
         var entries = patches.Select(name =>
         {
             string patchDir = Path.Combine(runDir, RunLayout.PatchesFolder, name);
-            string path = Path.Combine(patchDir, RunLayout.SummaryJson);
-            var summary = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))! : Write(patchDir, ReadGeometry(patchDir));
-            return summary["layers"]?[ModelEntry.ClassLayer] as JsonObject
+            var summary = SummaryRecord.Read(patchDir) ?? Write(patchDir, ReadGeometry(patchDir));
+            return summary.Layers.GetValueOrDefault(ModelEntry.ClassLayer)
                 ?? throw new ShiftBenchException($"{patchDir} has no class metrics; rerun the patches run with --layers including class");
         }).ToList();
-        var mean = new JsonObject();
-        foreach (var metric in entries[0].Select(e => e.Key))
+        var mean = new LayerSummary();
+        foreach (var metric in entries[0].Metrics.Keys)
         {
-            var values = entries.Select(e => e[metric] is JsonValue v && v.TryGetValue(out double d) ? d : (double?)null).ToList();
-            mean[metric] = values.All(v => v is not null) ? Number(values.Average(v => v!.Value)) : null;
+            var values = entries.Select(e => e[metric]).ToList();
+            mean.Metrics[metric] = values.All(Defined) ? values.Average(v => v!.Value) : null;
         }
         return mean;
     }
 
     const string CentreAnchor = "c";
 
-    /// <summary>JSON has no NaN: an undefined metric is written as null.</summary>
-    static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+    /// <summary>A metric with a value: JSON has no NaN, so an undefined one is null.</summary>
+    static bool Defined(double? value) => value is { } v && double.IsFinite(v);
 
     /// <summary>period_y/x in grid-offset units (pixels, or a subpixel dataset's steps) and period_y/x_px in pixels.</summary>
-    static void AddPeriod(JsonObject entry, double[,] grid, Geometry g)
+    static void AddPeriod(LayerSummary entry, double[,] grid, Geometry g)
     {
         var p = InvarianceMetrics.Period(grid, g.Stride);
-        entry["period_y"] = p.PeriodY;
-        entry["period_x"] = p.PeriodX;
-        entry["period_y_px"] = p.PeriodY * g.OffsetPx;
-        entry["period_x_px"] = p.PeriodX * g.OffsetPx;
-        entry["period_power"] = p.Power;
+        entry.Metrics["period_y"] = p.PeriodY;
+        entry.Metrics["period_x"] = p.PeriodX;
+        entry.Metrics["period_y_px"] = p.PeriodY * g.OffsetPx;
+        entry.Metrics["period_x_px"] = p.PeriodX * g.OffsetPx;
+        entry.Metrics["period_power"] = p.Power;
     }
 
     static InvarianceMetrics.FeatureAccumulator Accumulate(string path, int rows, int cols)
@@ -201,35 +179,10 @@ public static class RunSummary
         return acc;
     }
 
-    /// <summary>
-    /// Flattens summary.json into (layer, metric, value) rows, the order of summary.csv. The file is read from disk:
-    /// a value that is not a number (a string, say) reads as NaN, and a section that is not an object is skipped.
-    /// </summary>
-    public static IEnumerable<(string Layer, string Metric, double Value)> Rows(JsonNode summary)
-    {
-        if (summary["layers"] is not JsonObject layers) yield break;
-        foreach (var (layer, node) in layers)
-        {
-            if (node is not JsonObject metrics) continue;
-            foreach (var (metric, value) in metrics)
-            {
-                if (metric == "anchors")
-                {
-                    if (value is not JsonObject anchors) continue;
-                    foreach (var (anchor, stats) in anchors)
-                        if (stats is JsonObject statValues)
-                            foreach (var (stat, v) in statValues)
-                                yield return (layer, $"{anchor}.{stat}", ValueOf(v));
-                }
-                else yield return (layer, metric, ValueOf(value));
-            }
-        }
-    }
+    /// <summary>Flattens summary.json into (layer, metric, value) rows, the order of summary.csv; undefined values are NaN.</summary>
+    public static IEnumerable<(string Layer, string Metric, double Value)> Rows(SummaryRecord summary) => summary.Rows();
 
-    static double ValueOf(JsonNode? value) =>
-        value is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : double.NaN;
-
-    static string ToCsv(JsonNode summary)
+    static string ToCsv(SummaryRecord summary)
     {
         var text = new StringBuilder("layer,metric,value\n");
         foreach (var (layer, metric, value) in Rows(summary))

@@ -117,20 +117,15 @@ public static class ZooLayers
     ];
 
     /// <summary>run.json "modules": for each module-path layer its module, reduction and output shape per image ([C, H, W] for a map).</summary>
-    public static JsonObject? Describe(ModelEntry entry, IReadOnlyList<string> layers, int inputSize)
+    public static IReadOnlyDictionary<string, Output.RunModule>? Describe(ModelEntry entry, IReadOnlyList<string> layers, int inputSize)
     {
         var moduleLayers = layers.Where(l => IsModuleLayer(entry, l)).ToList();
         if (moduleLayers.Count == 0) return null;
-        return new JsonObject(moduleLayers.Select(l =>
+        return moduleLayers.ToDictionary(l => l, l =>
         {
             var (spec, module) = Find(entry, l, inputSize);
-            return KeyValuePair.Create(l, (JsonNode?)new JsonObject
-            {
-                ["module"] = module.Path,
-                ["reduction"] = LayerSpec.NameOf(spec.ReductionFor(module.Output.Length + 1)),
-                ["shape"] = new JsonArray([.. module.Output.Select(d => JsonValue.Create(d))]),
-            });
-        }));
+            return new Output.RunModule(module.Path, LayerSpec.NameOf(spec.ReductionFor(module.Output.Length + 1)), module.Output);
+        });
     }
 
     sealed record NetworkShapes(IReadOnlyList<ModuleShape> Modules, long[] Logits);

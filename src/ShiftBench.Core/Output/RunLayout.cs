@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-
 namespace ShiftBench.Output;
 
 /// <summary>
@@ -72,23 +69,10 @@ public static class RunLayout
     public static string Csv(string stem) => stem + ".csv";
     public static string Png(string stem) => stem + ".png";
 
-    /// <summary>run.json as a JSON tree; null when absent or not valid JSON (an interrupted or foreign folder).</summary>
-    public static JsonNode? ReadRunJson(string runDir) => ReadJson(Path.Combine(runDir, RunJson));
-
-    /// <summary>A JSON file as a tree; null when absent or not valid JSON.</summary>
-    public static JsonNode? ReadJson(string path)
-    {
-        try { return File.Exists(path) ? JsonNode.Parse(BoundedFile.ReadAllText(path, "JSON file")) : null; }
-        catch (JsonException) { return null; }
-    }
-
     /// <summary>run.json's number format (fp32, bf16, fp16), also a fingerprint key when not fp32.</summary>
     public const string PrecisionField = "precision";
     /// <summary>What run.json files without <see cref="PrecisionField"/> (made before it existed) computed in.</summary>
     public const string DefaultPrecision = "fp32";
-
-    public static string PrecisionOf(JsonNode runJson) =>
-        runJson[PrecisionField] is JsonValue v && v.TryGetValue(out string? p) ? p : DefaultPrecision;
 
     /// <summary>
     /// The first run below outRoot (any depth, e.g. OUT/stride-N or a patches run) or consistency result
@@ -97,28 +81,21 @@ public static class RunLayout
     public static (string RunDir, string Precision, bool Consistency)? RunOfOtherPrecision(string outRoot, string precision)
     {
         if (!Directory.Exists(outRoot)) return null;
+        var runs = FolderScan.Files(outRoot, RunJson).Select(p => (Dir: Path.GetDirectoryName(p)!, Consistency: false));
         var consistency = new[] { ConsistencyFolder, DiagonalFolder }.Select(f => Path.Combine(outRoot, f)).Where(Directory.Exists)
-            .SelectMany(d => FolderScan.Files(d, SummaryJson));
-        foreach (var path in FolderScan.Files(outRoot, RunJson).Concat(consistency))
+            .SelectMany(d => FolderScan.Files(d, SummaryJson)).Select(p => (Dir: Path.GetDirectoryName(p)!, Consistency: true));
+        foreach (var (dir, isConsistency) in runs.Concat(consistency))
         {
-            string dir = Path.GetDirectoryName(path)!;
-            if (ReadJson(path) is JsonObject json && PrecisionOf(json) is var p && p != precision) return (dir, p, Path.GetFileName(path) == SummaryJson);
+            string? recorded;
+            try { recorded = isConsistency ? ConsistencySummaryRecord.Read(dir)?.PrecisionOrDefault : RunRecord.Read(dir)?.PrecisionOrDefault; }
+            catch (RecordException) { continue; } // not a result this shiftbench reads (damaged, foreign): of no precision
+            if (recorded is not null && recorded != precision) return (dir, recorded, isConsistency);
         }
         return null;
     }
 
     /// <summary>A run is complete when run.json (written last) says "complete": true.</summary>
-    public static bool IsComplete(JsonNode? runJson) =>
-        runJson?["complete"] is JsonValue v && v.TryGetValue(out bool complete) && complete;
-
-    public static bool IsComplete(JsonElement runJson) =>
-        runJson.ValueKind == JsonValueKind.Object && runJson.TryGetProperty("complete", out var v) && v.ValueKind == JsonValueKind.True;
-
-    public static bool IsComplete(string runDir) => IsComplete(ReadRunJson(runDir));
-
-    /// <summary>run.json is written whole (temporary file, then rename), and only once every other file is in place.</summary>
-    public static void WriteRunJson(string runDir, JsonObject json) =>
-        AtomicFile.WriteAllText(Path.Combine(runDir, RunJson), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    public static bool IsComplete(string runDir) => RunRecord.ReadComplete(runDir) is not null;
 
     /// <summary>Called when a run (re)starts: the folder stops claiming to be complete before any file changes.</summary>
     public static void MarkIncomplete(string runDir) => File.Delete(Path.Combine(runDir, RunJson));

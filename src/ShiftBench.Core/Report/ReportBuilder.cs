@@ -205,14 +205,8 @@ public static class ReportBuilder
     /// <summary>summary.json's class metrics of a run (null where the run has none, e.g. no class layer or no summary).</summary>
     static JsonObject? ClassMetrics(string runDir)
     {
-        string path = Path.Combine(runDir, Output.RunLayout.SummaryJson);
-        JsonNode? summary;
-        try { summary = File.Exists(path) ? JsonNode.Parse(Output.BoundedFile.ReadAllText(path, "summary.json")) : null; }
-        catch (JsonException) { return null; }
-        if (summary?["layers"]?[Models.ModelEntry.ClassLayer] is not JsonObject entry) return null;
-        // Only numbers and booleans pass: a string in summary.json is not a metric.
-        return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m,
-            entry[m] is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.DeepClone() : null)));
+        if (Output.SummaryRecord.Read(runDir)?.Layers.GetValueOrDefault(Models.ModelEntry.ClassLayer) is not { } entry) return null;
+        return new JsonObject(TableMetrics.Select(m => KeyValuePair.Create(m, entry[m] is { } v && double.IsFinite(v) ? (JsonNode?)v : null)));
     }
 
     /// <summary>

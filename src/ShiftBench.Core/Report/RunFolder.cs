@@ -19,6 +19,7 @@ public sealed class RunFolder
     public required string Model { get; init; }
     public required string Variant { get; init; }
     public required string Dataset { get; init; }
+    /// <summary>run.json's "dataset" as JSON, for <see cref="DatasetView.FromRunJson"/>.</summary>
     public required JsonElement DatasetSection { get; init; }
     public required int Rows { get; init; }
     public required int Cols { get; init; }
@@ -48,45 +49,16 @@ public sealed class RunFolder
     /// <summary>Null for an incomplete run (still running or interrupted); throws for a malformed run.json.</summary>
     public static RunFolder? TryLoad(string dir)
     {
-        string jsonPath = Path.Combine(dir, RunLayout.RunJson);
-        JsonElement root;
-        try
-        {
-            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(jsonPath, "run.json"));
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new ShiftBenchException($"{jsonPath}: not valid JSON ({e.Message}); rerun that run or delete the folder");
-        }
-        if (!RunLayout.IsComplete(root))
-            return null;
-
-        string Str(JsonElement e, string name) =>
-            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new ShiftBenchException($"{jsonPath}: field \"{name}\" is missing or not a string");
-        int Int(JsonElement e, string name) =>
-            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i
-            : throw new ShiftBenchException($"{jsonPath}: field \"{name}\" is missing or not a number");
-
-        var dataset = root.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.Object ? ds
-            : throw new ShiftBenchException($"{jsonPath}: field \"dataset\" is missing");
-        var grid = root.TryGetProperty("grid", out var g) && g.ValueKind == JsonValueKind.Object ? g
-            : throw new ShiftBenchException($"{jsonPath}: field \"grid\" is missing");
-        int stride = grid.TryGetProperty("stride", out _) ? Int(grid, "stride") : Int(root, "stride");
-
-        var layers = root.TryGetProperty("layers", out var ls) && ls.ValueKind == JsonValueKind.Array
-            ? ls.EnumerateArray().Select(l => l.ValueKind == JsonValueKind.String ? l.GetString()! : "").Where(l => l != "").ToList()
-            : throw new ShiftBenchException($"{jsonPath}: field \"layers\" is missing");
+        if (RunRecord.ReadComplete(dir) is not { } run) return null;
+        string jsonPath = RunRecord.PathIn(dir);
+        int stride = run.Grid.Stride;
+        var layers = run.Layers.Where(l => l != "").ToList();
         var anchors = new List<(string, int, int)>();
-        if (root.TryGetProperty("anchors", out var an) && an.ValueKind == JsonValueKind.Object)
-            foreach (var a in an.EnumerateObject())
-            {
-                var yx = a.Value.ValueKind == JsonValueKind.Array && a.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out _))
-                    ? a.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [];
-                if (yx.Length != 2) throw new ShiftBenchException($"{jsonPath}: anchor \"{a.Name}\" must be [y, x]");
-                anchors.Add((a.Name, yx[0], yx[1]));
-            }
+        foreach (var (name, yx) in run.Anchors)
+        {
+            if (yx is not { Length: 2 }) throw new ShiftBenchException($"{jsonPath}: anchor \"{name}\" must be [y, x]");
+            anchors.Add((name, yx[0], yx[1]));
+        }
 
         var grids = new List<GridFile>();
         foreach (var layer in layers)
@@ -105,14 +77,12 @@ public sealed class RunFolder
         }
 
         var figures = new List<string>();
-        if (root.TryGetProperty("figures", out var figs) && figs.ValueKind == JsonValueKind.Array)
-            foreach (var f in figs.EnumerateArray())
-                // A figure is a file of the run folder itself: a path (`../x.png`, `/etc/x.png`) is not one.
-                if (f.ValueKind == JsonValueKind.String && f.GetString() is { } name && name == Path.GetFileName(name)
-                    && name.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(dir, name)))
-                    figures.Add(Path.Combine(dir, name));
+        foreach (var name in run.Figures ?? [])
+            // A figure is a file of the run folder itself: a path (`../x.png`, `/etc/x.png`) is not one.
+            if (name == Path.GetFileName(name) && name.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(dir, name)))
+                figures.Add(Path.Combine(dir, name));
 
-        int rows = Int(grid, "rows"), cols = Int(grid, "cols");
+        int rows = run.Grid.Rows, cols = run.Grid.Cols;
         // Grids are read whole into memory: sizes come from disk, so they get the datasets' own bounds.
         if (rows is < 1 or > Datasets.InputLimits.MaxOffsetsPerAxis || cols is < 1 or > Datasets.InputLimits.MaxOffsetsPerAxis)
             throw new ShiftBenchException($"{jsonPath}: grid {rows}x{cols} must be 1..{Datasets.InputLimits.MaxOffsetsPerAxis} on each side; rerun that run or delete the folder");
@@ -120,10 +90,10 @@ public sealed class RunFolder
         return new RunFolder
         {
             Dir = dir,
-            Model = Str(root, "model"),
-            Variant = Str(root, "variant"),
-            Dataset = Str(dataset, "name"),
-            DatasetSection = dataset,
+            Model = run.Model,
+            Variant = run.Variant,
+            Dataset = run.Dataset.Name,
+            DatasetSection = JsonSerializer.SerializeToElement(run.Dataset, RecordJson.Default.RunDataset),
             Rows = rows,
             Cols = cols,
             Stride = stride,

@@ -44,9 +44,8 @@ public static class ExperimentRunner
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
         // A complete run is skipped only if it computed the same features (fingerprint) and wrote the same anchors.
-        if (request.Resume && RunLayout.ReadRunJson(runDir) is { } previous && RunLayout.IsComplete(previous)
-            && previous["fingerprint"]?.GetValue<string>() == fingerprint
-            && previous["anchors"]?.AsObject().Select(a => a.Key).SequenceEqual(anchors.Select(a => a.Name)) == true)
+        if (request.Resume && RunRecord.ReadComplete(runDir) is { } previous && previous.Fingerprint == fingerprint
+            && previous.Anchors.Keys.SequenceEqual(anchors.Select(a => a.Name)))
             return new RunResult(runDir, true, true, dataset.Count, 0, 0, timings);
 
         if (request.MergeShards)
@@ -459,54 +458,48 @@ public static class ExperimentRunner
         string runDir, string fingerprint, string weightsSha, IEnumerable<(string File, string Path, string Sha)> sources,
         double imagesPerSecond, RunTimings timings, int shards = 1, IFeatureNetwork? network = null, Reuse.ReuseRecord? reuse = null)
     {
-        var config = ConfigJson(request.Dataset);
-        var json = new JsonObject
+        new RunRecord
         {
-            ["tool"] = "shiftbench",
-            ["version"] = typeof(ExperimentRunner).Assembly.GetName().Version?.ToString(3),
-            ["command"] = request.CommandLine,
-            ["model"] = request.ModelName,
-            ["variant"] = request.VariantName,
-            ["filter_size"] = request.Model?.FilterSize,
-            ["weights"] = new JsonObject { ["path"] = request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), ["sha256"] = weightsSha, ["url"] = request.Model?.Url },
-            ["dataset"] = new JsonObject
-            {
-                ["name"] = request.Dataset.Name,
-                ["config_path"] = request.Dataset.ConfigPath,
-                ["target_class"] = request.Dataset.TargetClass,
-                ["config"] = config,
-                ["sources"] = new JsonArray([.. sources.Select(s => new JsonObject { ["file"] = s.File, ["path"] = Path.GetFullPath(s.Path), ["sha256"] = s.Sha })]),
-            },
-            ["stride"] = dataset.Stride,
-            ["grid"] = new JsonObject { ["rows"] = dataset.Rows, ["cols"] = dataset.Cols, ["stride"] = dataset.Stride, ["offsets"] = new JsonArray([.. dataset.Offsets.Select(o => JsonValue.Create(o))]),
-                // Pixels per unit of offset: 1, or kind subpixel's step (its grid y,x count steps).
-                ["offset_px"] = dataset.Config.OffsetUnitPx },
-            ["image_size"] = dataset.ImageSize,
-            ["layers"] = new JsonArray([.. layers.Select(l => JsonValue.Create(l))]),
-            ["anchors"] = new JsonObject(anchors.Select(a => KeyValuePair.Create(a.Name, (JsonNode?)new JsonArray(a.Y, a.X)))),
-            ["device"] = request.Device.ToString(),
-            [RunLayout.PrecisionField] = request.Precision.Name(),
-            ["batch_size"] = request.BatchSize,
-            ["libraries"] = new JsonObject
-            {
-                ["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString(),
-                ["dotnet"] = Environment.Version.ToString(),
-                ["torch_threads"] = get_num_threads(),
-            },
-            ["images_per_second"] = Math.Round(imagesPerSecond, 3),
+            Tool = "shiftbench",
+            Version = typeof(ExperimentRunner).Assembly.GetName().Version?.ToString(3),
+            Command = request.CommandLine,
+            Model = request.ModelName,
+            Variant = request.VariantName,
+            FilterSize = request.Model?.FilterSize,
+            Weights = new RunWeights(request.Weights.Path is { } p ? Path.GetFullPath(p) : request.Weights.ToString(), weightsSha, request.Model?.Url),
+            Dataset = DatasetRecord(request.Dataset, [.. sources.Select(s => new RunSource(s.File, Path.GetFullPath(s.Path), s.Sha))]),
+            Stride = dataset.Stride,
+            Grid = new RunGrid(dataset.Rows, dataset.Cols, dataset.Stride, dataset.Offsets, dataset.Config.OffsetUnitPx),
+            ImageSize = dataset.ImageSize,
+            Layers = layers,
+            Anchors = anchors.ToDictionary(a => a.Name, a => new[] { a.Y, a.X }),
+            Device = request.Device.ToString(),
+            Precision = request.Precision.Name(),
+            BatchSize = request.BatchSize,
+            Libraries = new RunLibraries(typeof(torch).Assembly.GetName().Version?.ToString(), Environment.Version.ToString(), get_num_threads()),
+            ImagesPerSecond = Math.Round(imagesPerSecond, 3),
             // How the features were computed (a merge of shards does not know; each shard's run did the same).
-            ["reuse"] = reuse?.ToJson(),
-            ["shards"] = shards,
-            ["onnx"] = request.Onnx is { } onnx ? OnnxRecord(onnx, network as Models.Onnx.OnnxFeatureNetwork, layers) : null,
+            Reuse = reuse?.ToRecord(),
+            Shards = shards,
+            Onnx = request.Onnx is { } onnx ? RecordFile.Element(OnnxRecord(onnx, network as Models.Onnx.OnnxFeatureNetwork, layers)) : null,
             // Module-path layers: module, reduction and output shape per image (reshape an @map row to it).
-            ["modules"] = request.Model is { } entry ? ZooLayers.Describe(entry, layers, dataset.ImageSize) : null,
-            ["timings"] = JsonSerializer.SerializeToNode(timings, SnakeCase),
-            ["fingerprint"] = fingerprint,
-            ["finished_utc"] = DateTime.UtcNow.ToString("o"),
-            ["complete"] = true,
-        };
-        RunLayout.WriteRunJson(runDir, json);
+            Modules = request.Model is { } entry ? ZooLayers.Describe(entry, layers, dataset.ImageSize) : null,
+            Timings = new RunTimes(timings.LoadSeconds, timings.DataSeconds, timings.ForwardSeconds, timings.WriteSeconds, timings.GridSeconds, timings.TotalSeconds),
+            Fingerprint = fingerprint,
+            FinishedUtc = DateTime.UtcNow.ToString("o"),
+            Complete = true,
+        }.Write(runDir);
     }
+
+    /// <summary>run.json "dataset": the config as run (the YAML's field names) and the source files read.</summary>
+    internal static RunDataset DatasetRecord(DatasetConfig config, IReadOnlyList<RunSource> sources) => new()
+    {
+        Name = config.Name,
+        ConfigPath = config.ConfigPath,
+        TargetClass = config.TargetClass,
+        Config = JsonSerializer.SerializeToElement(config, SnakeCase),
+        Sources = sources,
+    };
 
     /// <summary>
     /// run.json "onnx": the file (SHA-256, opset, producer), how it was fed, the runtime and each layer's tensor;
@@ -530,6 +523,4 @@ public static class ExperimentRunner
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>A dataset config as run.json records it (the YAML's field names).</summary>
-    internal static JsonNode? ConfigJson(DatasetConfig config) => JsonSerializer.SerializeToNode(config, SnakeCase);
 }

@@ -84,40 +84,22 @@ public sealed record LockOwner(int Pid, string Host, string StartedUtc, string C
 }
 
 /// <summary>A job record that cannot be used: damaged (not the record's JSON) or of a schema this version does not read.</summary>
-public sealed class JobRecordException(string message) : ShiftBenchException(message);
+public sealed class JobRecordException(string message) : RecordException(message);
 
-/// <summary>The one reader and writer of the job records: atomic writes, schema_version checked on every read.</summary>
+/// <summary>The job records' reader and writer: <see cref="RecordFile"/>'s, failing with <see cref="JobRecordException"/>.</summary>
 public static class JobRecords
 {
-    const string VersionField = "schema_version";
-
     /// <summary>
     /// The record at <paramref name="path"/>, null when there is none. A file of another schema is read by
     /// <paramref name="legacy"/> when it is schema 0 and one is given, and refused otherwise; never guessed at.
     /// </summary>
     public static T? Read<T>(string path, JsonTypeInfo<T> info, int currentVersion, Func<JsonElement, T>? legacy = null) where T : class
     {
-        if (!File.Exists(path)) return null;
-        int version;
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new JsonException("not a JSON object");
-            version = root.TryGetProperty(VersionField, out var v) ? v.GetInt32() : 0;
-            if (version == currentVersion) return root.Deserialize(info) ?? throw new JsonException("null");
-            if (version == 0 && legacy is not null) return legacy(root);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
-        {
-            throw new JobRecordException($"{path} is damaged ({e.Message.Split('\n')[0]})");
-        }
-        throw new JobRecordException($"{path} has schema_version {version}, which this shiftbench does not read " +
-            $"(it reads {currentVersion}{(legacy is null ? "" : " and files without schema_version")}): it was written by {(version > currentVersion ? "a newer" : "an earlier")} shiftbench");
+        try { return RecordFile.Read(path, info, currentVersion, legacy); }
+        catch (RecordException e) { throw new JobRecordException(e.Message); }
     }
 
-    public static void Write<T>(string path, T record, JsonTypeInfo<T> info) =>
-        AtomicFile.Write(path, tmp => File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(record, info)));
+    public static void Write<T>(string path, T record, JsonTypeInfo<T> info) => RecordFile.Write(path, record, info);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectNullableAnnotations = true,

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using ShiftBench.Models;
 using ShiftBench.Output;
 
@@ -30,14 +28,16 @@ public static class MultiPatchRunner
             RunDirectoryOverride = Path.Combine(runDir, RunLayout.PatchesFolder, patch.Name),
         }, progress, cancel)).ToList();
 
-        var first = RunLayout.ReadRunJson(results[0].RunDirectory)!;
-        string fingerprint = string.Join('+', results.Select(r => RunLayout.ReadRunJson(r.RunDirectory)!["fingerprint"]!.GetValue<string>()));
+        var records = results.Select(r => RunRecord.ReadComplete(r.RunDirectory)
+            ?? throw new ShiftBenchException($"{r.RunDirectory} holds no complete run; run again with --resume")).ToList();
+        var first = records[0];
+        string fingerprint = string.Join('+', records.Select(r => r.Fingerprint));
         if (request.Resume && job.FinishPendingCommit(fingerprint))
             return new RunResult(runDir, true, true, results.Sum(r => r.Positions), 0, 0, new RunTimings());
         string staging = job.BeginStaging();
-        int stride = first["grid"]!["stride"]!.GetValue<int>();
+        int stride = first.Grid.Stride;
         var grids = layers.Where(l => l != ModelEntry.ClassLayer)
-            .SelectMany(l => first["anchors"]!.AsObject().Select(a => RunLayout.CosineStem(l, a.Key)))
+            .SelectMany(l => first.Anchors.Keys.Select(a => RunLayout.CosineStem(l, a)))
             .Concat(layers.Contains(ModelEntry.ClassLayer) ? [RunLayout.ClassStem] : []);
         var pictures = new List<StagedGrid>();
         foreach (var stem in grids)
@@ -53,23 +53,18 @@ public static class MultiPatchRunner
         request.Pictures?.Draw(new StagedGrids(staging, request, stride, pictures, patches.Count));
 
         // run.json: the first patch's record, naming the patches dataset and its patches.
-        var json = first.DeepClone().AsObject();
-        json["command"] = request.CommandLine;
-        json["dataset"] = new JsonObject
+        var run = first with
         {
-            ["name"] = request.Dataset.Name,
-            ["config_path"] = request.Dataset.ConfigPath,
-            ["target_class"] = request.Dataset.TargetClass,
-            ["config"] = ExperimentRunner.ConfigJson(request.Dataset),
-            ["sources"] = new JsonArray([.. results.Select(r => RunLayout.ReadRunJson(r.RunDirectory)!["dataset"]!["sources"]![0]!.DeepClone())]),
+            Command = request.CommandLine,
+            Dataset = ExperimentRunner.DatasetRecord(request.Dataset, [.. records.Select(r => r.Dataset.Sources![0])]),
+            ImagesPerSecond = Math.Round(results.Average(r => r.ImagesPerSecond), 3),
+            Complete = true,
+            Patches = [.. patches.Select(p => p.Name)],
         };
-        json["patches"] = new JsonArray([.. patches.Select(p => JsonValue.Create(p.Name))]);
-        json["images_per_second"] = Math.Round(results.Average(r => r.ImagesPerSecond), 3);
-        json["complete"] = true;
-        RunLayout.WriteRunJson(staging, json);
+        run.Write(staging);
         job.Commit(fingerprint, RunLayout.RunJson);
         return new RunResult(runDir, true, results.All(r => r.Skipped), results.Sum(r => r.Positions), results.Sum(r => r.PositionsComputed),
-            json["images_per_second"]!.GetValue<double>(), new RunTimings { TotalSeconds = results.Sum(r => r.Timings.TotalSeconds) });
+            run.ImagesPerSecond.Value, new RunTimings { TotalSeconds = results.Sum(r => r.Timings.TotalSeconds) });
     }
 
     /// <summary>Per-position mean and population standard deviation over patches.</summary>

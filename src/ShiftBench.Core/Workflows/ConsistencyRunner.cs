@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ShiftBench.Analysis;
 using ShiftBench.Datasets;
@@ -42,7 +41,7 @@ public sealed record ConsistencyRequest
         : RunLayout.ConsistencyDirectory(OutRoot, ModelName, VariantName, ImagesDir);
 }
 
-public sealed record ConsistencyResult(string RunDirectory, bool Skipped, JsonObject Summary);
+public sealed record ConsistencyResult(string RunDirectory, bool Skipped, ConsistencySummaryRecord Summary);
 
 /// <summary>
 /// Zhang's ImageNet shift protocols ("Making Convolutional Networks Shift-Invariant Again", main.py -es and -ed) on a
@@ -109,17 +108,16 @@ public static class ConsistencyRunner
         string weightsSha = r.Weights.Path is { } wp && File.Exists(wp) ? FileHash.Sha256(wp, "weight file") : "";
         string fingerprint = Fingerprint(r, images, weightsSha);
         string runDir = r.RunDirectory;
-        string summaryPath = Path.Combine(runDir, RunLayout.SummaryJson);
+        string summaryPath = ConsistencySummaryRecord.PathIn(runDir);
 
-        if (r.Resume && RunLayout.ReadJson(summaryPath) is JsonObject previous && RunLayout.IsComplete(previous)
-            && previous["fingerprint"]?.GetValue<string>() == fingerprint)
+        if (r.Resume && ConsistencySummaryRecord.Read(runDir) is { Complete: true } previous && previous.Fingerprint == fingerprint)
             return new ConsistencyResult(runDir, true, previous);
 
         using var network = ExperimentRunner.Open(r.Model, r.Onnx, r.Weights, r.Device, [ModelEntry.LogitsLayer], Crop, r.Precision);
         // The same job protocol as `run`: lock, work area, progress, staged commit (taken once the network has loaded).
         using var job = ResultJob.Open(runDir);
         string partial = job.WorkDir;
-        if (r.Resume && job.FinishPendingCommit(fingerprint)) return new ConsistencyResult(runDir, true, (JsonObject)RunLayout.ReadJson(summaryPath)!);
+        if (r.Resume && job.FinishPendingCommit(fingerprint)) return new ConsistencyResult(runDir, true, ConsistencySummaryRecord.Read(runDir)!);
         File.Delete(summaryPath); // the folder stops claiming to be complete before anything changes
         var saved = r.Resume ? JobProgress.ReadToResume(partial) : null;
         int next = saved is not null && saved.Fingerprint == fingerprint && saved.BatchSize == r.BatchSize ? saved.Next : 0;
@@ -190,28 +188,30 @@ public static class ConsistencyRunner
 
         var results = new float[crops.Count * 2];
         using (var rows = NpyRowFile.OpenRead(Path.Combine(partial, RunLayout.CropsFile))) rows.ReadRows(0, results);
-        var summary = new JsonObject
+        var summary = new ConsistencySummaryRecord
         {
-            ["protocol"] = r.Diagonal ? "diagonal" : "consistency",
-            ["tool"] = "shiftbench", ["command_line"] = r.CommandLine,
-            ["model"] = r.ModelName, ["variant"] = r.VariantName,
-            ["weights"] = r.Weights.ToString(), ["weights_sha256"] = weightsSha.Length > 0 ? weightsSha : null,
-            ["onnx"] = r.Onnx?.Describe(),
-            ["images"] = Path.GetFullPath(r.ImagesDir), ["image_count"] = images.Count,
-            ["labels"] = r.LabelsFile is null ? null : Path.GetFullPath(r.LabelsFile),
-            ["resize"] = Resize, ["crop"] = Crop,
+            Protocol = r.Diagonal ? ConsistencySummaryRecord.DiagonalProtocol : ConsistencySummaryRecord.PairsProtocol,
+            Tool = "shiftbench", CommandLine = r.CommandLine,
+            Model = r.ModelName, Variant = r.VariantName,
+            Weights = r.Weights.ToString(), WeightsSha256 = weightsSha.Length > 0 ? weightsSha : null,
+            Onnx = RecordFile.Element(r.Onnx?.Describe()),
+            Images = Path.GetFullPath(r.ImagesDir), ImageCount = images.Count,
+            Labels = r.LabelsFile is null ? null : Path.GetFullPath(r.LabelsFile),
+            Resize = Resize, Crop = Crop,
         };
         string staging = job.BeginStaging();
-        if (r.Diagonal) WriteDiagonal(r, staging, images, results, summary);
-        else WritePairs(r, staging, images, pairs!, results, summary);
-        summary["device"] = r.Device.ToString();
-        summary["batch_size"] = r.BatchSize;
-        summary[RunLayout.PrecisionField] = r.Precision.Name();
-        summary["crops_per_second"] = Math.Round(cropsPerSecond, 3);
-        summary["fingerprint"] = fingerprint;
-        summary["finished_utc"] = DateTime.UtcNow.ToString("o");
-        summary["complete"] = true;
-        AtomicFile.WriteAllText(Path.Combine(staging, RunLayout.SummaryJson), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        summary = r.Diagonal ? WriteDiagonal(r, staging, images, results, summary) : WritePairs(r, staging, images, pairs!, results, summary);
+        summary = summary with
+        {
+            Device = r.Device.ToString(),
+            BatchSize = r.BatchSize,
+            Precision = r.Precision.Name(),
+            CropsPerSecond = Math.Round(cropsPerSecond, 3),
+            Fingerprint = fingerprint,
+            FinishedUtc = DateTime.UtcNow.ToString("o"),
+            Complete = true,
+        };
+        summary.Write(staging);
         job.Commit(fingerprint, RunLayout.SummaryJson);
         return new ConsistencyResult(runDir, false, summary);
     }
@@ -226,8 +226,8 @@ public static class ConsistencyRunner
         return chw.div(255f).sub_(mean).div_(std).contiguous().MoveToOuterDisposeScope();
     }
 
-    static void WritePairs(ConsistencyRequest r, string runDir, IReadOnlyList<FolderImage> images, IReadOnlyList<ShiftPair> pairs,
-        float[] results, JsonObject summary)
+    static ConsistencySummaryRecord WritePairs(ConsistencyRequest r, string runDir, IReadOnlyList<FolderImage> images, IReadOnlyList<ShiftPair> pairs,
+        float[] results, ConsistencySummaryRecord summary)
     {
         bool labelled = r.LabelsFile is not null;
         var csv = new StringBuilder(labelled ? "image,y1,x1,y2,x2,top1_a,top1_b,agree,label,correct_a,correct_b\n" : "image,y1,x1,y2,x2,top1_a,top1_b,agree\n");
@@ -248,19 +248,22 @@ public static class ConsistencyRunner
             csv.Append('\n');
         }
         AtomicFile.WriteAllText(Path.Combine(runDir, RunLayout.PairsCsv), csv.ToString());
-        summary["pairs_per_image"] = r.PairsPerImage;
-        summary["max_shift"] = r.MaxShift;
-        summary["seed"] = r.Seed;
-        summary["generator"] = "splitmix64, floor(draw * max_shift / 2^64), draws y1 x1 y2 x2 per pair";
-        summary["pairs"] = pairs.Count;
-        summary["interval"] = IntervalMethod;
-        summary["consistency"] = Percent(Proportion.Wilson(agree, pairs.Count), "agreeing pairs");
-        summary["accuracy"] = labelled ? Percent(Proportion.Wilson(correct, 2L * pairs.Count), "correct crops (both crops of every pair)") : null;
+        return summary with
+        {
+            PairsPerImage = r.PairsPerImage,
+            MaxShift = r.MaxShift,
+            Seed = r.Seed,
+            Generator = "splitmix64, floor(draw * max_shift / 2^64), draws y1 x1 y2 x2 per pair",
+            Pairs = pairs.Count,
+            Interval = IntervalMethod,
+            Consistency = Percent(Proportion.Wilson(agree, pairs.Count), "agreeing pairs"),
+            Accuracy = labelled ? Percent(Proportion.Wilson(correct, 2L * pairs.Count), "correct crops (both crops of every pair)") : null,
+        };
     }
 
     const string IntervalMethod = "95% Wilson score interval, treating pairs (and crops) as independent trials";
 
-    static void WriteDiagonal(ConsistencyRequest r, string runDir, IReadOnlyList<FolderImage> images, float[] results, JsonObject summary)
+    static ConsistencySummaryRecord WriteDiagonal(ConsistencyRequest r, string runDir, IReadOnlyList<FolderImage> images, float[] results, ConsistencySummaryRecord summary)
     {
         var meanProb = new double[DiagonalShifts];
         var correct = new long[DiagonalShifts];
@@ -283,16 +286,16 @@ public static class ConsistencyRunner
         foreach (string ext in new[] { ".png", ".svg" })
             AtomicFile.Write(Path.Combine(runDir, RunLayout.DiagonalStem + ext), tmp => Report.DiagonalPlot.Save(tmp, ext,
                 $"{r.ModelName} {r.VariantName}: diagonal shift ({images.Count} images)", meanProb, [.. correct.Select(c => (double)c / images.Count)]));
-        summary["shifts"] = DiagonalShifts;
-        summary["interval"] = IntervalMethod;
-        summary["mean_target_prob"] = meanProb.Average();
-        summary["accuracy"] = Percent(Proportion.Wilson(correct.Sum(), (long)images.Count * DiagonalShifts), "correct crops over all shifts");
+        return summary with
+        {
+            Shifts = DiagonalShifts,
+            Interval = IntervalMethod,
+            MeanTargetProb = meanProb.Average(),
+            Accuracy = Percent(Proportion.Wilson(correct.Sum(), (long)images.Count * DiagonalShifts), "correct crops over all shifts"),
+        };
     }
 
-    static JsonObject Percent(Proportion p, string of) => new()
-    {
-        ["percent"] = 100 * p.Value, ["low"] = 100 * p.Low, ["high"] = 100 * p.High, ["count"] = p.Successes, ["of"] = p.Trials, ["counts"] = of,
-    };
+    static SharePercent Percent(Proportion p, string of) => new(100 * p.Value, 100 * p.Low, 100 * p.High, p.Successes, p.Trials, of);
 
     static string CsvField(string text) => text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
 

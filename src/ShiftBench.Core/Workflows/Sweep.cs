@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text;
 using ShiftBench.Analysis;
 using ShiftBench.Datasets;
@@ -140,32 +141,20 @@ public static class Sweep
     /// </summary>
     public static bool IsComplete(SweepCell cell)
     {
-        var run = RunLayout.ReadRunJson(cell.RunDirectory);
-        if (!RunLayout.IsComplete(run)) return false;
-        try
+        if (RunRecord.ReadComplete(cell.RunDirectory) is not { } run) return false;
+        if (run.Model != cell.Model || run.Variant != cell.Variant || run.Grid.Stride != cell.Stride) return false;
+        if (run.PrecisionOrDefault != cell.Spec.Precision) return false;
+        string resize = run.Dataset.Config is { ValueKind: JsonValueKind.Object } recorded && recorded.TryGetProperty("resize_method", out var method)
+            && method.ValueKind == JsonValueKind.String ? method.GetString()! : DatasetConfig.UnrecordedResizeMethod;
+        if (cell.Config is { } config && resize != config.ResizeMethod) return false;
+        string? weights = run.Weights?.Path;
+        bool sameWeights = cell.OnnxPath is not null ? weights == cell.OnnxPath : cell.Spec.Weights switch
         {
-            if (run!["model"]?.GetValue<string>() != cell.Model || run["variant"]?.GetValue<string>() != cell.Variant) return false;
-            if (run["grid"]?["stride"]?.GetValue<int>() != cell.Stride) return false;
-            if (RunLayout.PrecisionOf(run) != cell.Spec.Precision) return false;
-            string resize = run["dataset"]?["config"]?["resize_method"]?.GetValue<string>() ?? DatasetConfig.UnrecordedResizeMethod;
-            if (cell.Config is { } config && resize != config.ResizeMethod) return false;
-            string? weights = run["weights"]?["path"]?.GetValue<string>();
-            bool sameWeights = cell.OnnxPath is not null ? weights == cell.OnnxPath : cell.Spec.Weights switch
-            {
-                null => weights is not null && weights != WeightsSource.DeterministicName,
-                WeightsSource.DeterministicName => weights == WeightsSource.DeterministicName,
-                var file => weights == Path.GetFullPath(file),
-            };
-            if (!sameWeights) return false;
-            var layers = run["layers"]?.AsArray().Select(l => l!.GetValue<string>()).ToHashSet() ?? [];
-            if (!RequestedLayers(cell).All(layers.Contains)) return false;
-            var anchors = run["anchors"]?.AsObject().Select(a => a.Key).ToHashSet() ?? [];
-            return RequestedAnchorNames(cell).All(anchors.Contains);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            return false; // a field of an unexpected type: not a run this sweep can vouch for
-        }
+            null => weights is not null && weights != WeightsSource.DeterministicName,
+            WeightsSource.DeterministicName => weights == WeightsSource.DeterministicName,
+            var file => weights == Path.GetFullPath(file),
+        };
+        return sameWeights && RequestedLayers(cell).All(run.Layers.Contains) && RequestedAnchorNames(cell).All(run.Anchors.ContainsKey);
     }
 
     static IEnumerable<string> RequestedLayers(SweepCell cell)

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Families;
@@ -14,15 +13,8 @@ public sealed record ReuseRecord(string Mode, string? Method, string? ReusedUnti
     /// <summary>Share of the network's multiply-adds per image that reuse does not compute (cost model).</summary>
     public double SkippedShare => MacsPerImageBrute > 0 ? 1 - MacsPerImageReuse / MacsPerImageBrute : 0;
 
-    public JsonObject ToJson() => new()
-    {
-        ["mode"] = Mode, ["method"] = Method, ["reused_until"] = ReusedUntil, ["fallback"] = Fallback,
-        ["macs_skipped_share"] = Math.Round(SkippedShare, 4),
-        ["layers"] = new JsonArray([.. Layers.Select(l => (JsonNode)new JsonObject
-        {
-            ["module"] = l.Module, ["reused"] = l.Reused, ["computed_share"] = Math.Round(l.ComputedShare, 4),
-        })]),
-    };
+    public Output.RunReuse ToRecord() => new(Mode, Method, ReusedUntil, Fallback, Math.Round(SkippedShare, 4),
+        [.. Layers.Select(l => new Output.RunReuseLayer(l.Module, l.Reused, Math.Round(l.ComputedShare, 4)))]);
 
     public static ReuseRecord Off(string mode, string reason) => new(mode, null, null, reason, 0, 0, []);
 }
