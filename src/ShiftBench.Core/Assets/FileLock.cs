@@ -26,15 +26,20 @@ public sealed class FileLock : IDisposable
         }
     }
 
-    /// <summary>Takes the lock if no one holds it, without waiting; null while another holder has it.</summary>
-    public static FileLock? TryAcquire(string lockPath)
+    /// <summary>
+    /// Takes the lock if no one holds it, without waiting; null while another holder has it. A shared lock (flock
+    /// LOCK_SH: several shared holders at once, none beside an exclusive one) is never deleted by its holders.
+    /// </summary>
+    public static FileLock? TryAcquire(string lockPath, bool shared = false)
     {
         while (true)
         {
             FileStream stream;
             try
             {
-                stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                stream = shared
+                    ? new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.Read, FileShare.Read)
+                    : new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (File.Exists(lockPath))
             {

@@ -28,39 +28,67 @@ public sealed class ResultJob : IDisposable
     public string StagingDir => Path.Combine(WorkDir, StagingFolder);
 
     readonly FileLock held;
+    /// <summary>A shard's shared lock on RESULT/.lock: shards run side by side, but never beside a whole run or merge.</summary>
+    readonly FileLock? sharedResult;
     readonly string ownerPath;
     bool released;
 
-    ResultJob(string resultDir, string workDir, FileLock held, string ownerPath) =>
-        (ResultDir, WorkDir, this.held, this.ownerPath) = (resultDir, workDir, held, ownerPath);
+    ResultJob(string resultDir, string workDir, FileLock held, FileLock? sharedResult, string ownerPath) =>
+        (ResultDir, WorkDir, this.held, this.sharedResult, this.ownerPath) = (resultDir, workDir, held, sharedResult, ownerPath);
 
     /// <summary>Takes the result folder (or one shard of it, <paramref name="shardFolder"/>) for this process, or refuses in one line.</summary>
     public static ResultJob Open(string resultDir, string? shardFolder = null)
     {
         string partial = Path.Combine(resultDir, RunLayout.PartialFolder);
         string workDir = shardFolder is null ? partial : Path.Combine(partial, shardFolder);
-        string lockPath = shardFolder is null ? Path.Combine(resultDir, LockFile) : workDir + LockSuffix;
+        string resultLock = Path.Combine(resultDir, LockFile);
+        string lockPath = shardFolder is null ? resultLock : workDir + LockSuffix;
         Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
-        string ownerPath = lockPath + OwnerSuffix;
+        // A shard first shares the result folder's lock, so a whole run or merge (which deletes .partial) cannot start
+        // beside running shards, nor a shard beside them; then it takes its own shard's lock.
+        var sharedResult = shardFolder is null ? null : Take(resultLock, resultDir, partial, shared: true);
+        try
+        {
+            var held = Take(lockPath, shardFolder is null ? resultDir : workDir, partial, shared: false);
+            string ownerPath = lockPath + OwnerSuffix;
+            JobRecords.Write(ownerPath, new LockOwner(Environment.ProcessId, Environment.MachineName, DateTime.UtcNow.ToString("o"),
+                string.Join(' ', Environment.GetCommandLineArgs())), JobJson.Default.LockOwner);
+            return new ResultJob(resultDir, workDir, held, sharedResult, ownerPath);
+        }
+        catch
+        {
+            sharedResult?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The lock at lockPath, or a one-line refusal naming its holder: the exclusive holder's owner file, else a live
+    /// shard's (shards hold RESULT/.lock shared and name themselves beside their own locks).
+    /// </summary>
+    static FileLock Take(string lockPath, string what, string partial, bool shared)
+    {
         // The OS lock (flock) is the mutual exclusion; the owner file only names the holder for the message.
         // A PID check alone could not tell a dead holder from a reused PID, nor settle two processes taking over at once.
         for (int attempt = 0; ; attempt++)
         {
-            if (FileLock.TryAcquire(lockPath) is { } held)
-            {
-                JobRecords.Write(ownerPath, new LockOwner(Environment.ProcessId, Environment.MachineName, DateTime.UtcNow.ToString("o"),
-                    string.Join(' ', Environment.GetCommandLineArgs())), JobJson.Default.LockOwner);
-                return new ResultJob(resultDir, workDir, held, ownerPath);
-            }
+            if (FileLock.TryAcquire(lockPath, shared) is { } held) return held;
             // The holder names itself just after taking the lock (a dead one's name may still be there): give it a moment.
-            var owner = ReadOwner(ownerPath);
-            if (owner is not null && IsAlive(owner.Pid) || attempt >= 40)
-                throw new ShiftBenchException($"{(shardFolder is null ? resultDir : workDir)} is being written by another shiftbench " +
+            var owner = LiveOwner(lockPath + OwnerSuffix)
+                ?? (shared ? null : ShardOwners(partial).Select(LiveOwner).FirstOrDefault(o => o is not null));
+            if (owner is not null || attempt >= 40)
+                throw new ShiftBenchException($"{what} is being written by another shiftbench " +
                     $"({(owner is null ? "its process has not named itself" : $"process {owner.Pid} on {owner.Host}, started {owner.StartedUtc}")}): " +
                     "wait for it to finish or stop it, or write to another --out (two writers would mix their files)");
             Thread.Sleep(50);
         }
     }
+
+    static IEnumerable<string> ShardOwners(string partial) => Directory.Exists(partial)
+        ? Directory.EnumerateFiles(partial, ShardSpec.FolderPrefix + "*" + LockSuffix + OwnerSuffix).Order(StringComparer.Ordinal)
+        : [];
+
+    static LockOwner? LiveOwner(string ownerPath) => ReadOwner(ownerPath) is { } owner && IsAlive(owner.Pid) ? owner : null;
 
     static LockOwner? ReadOwner(string path)
     {
@@ -78,10 +106,20 @@ public sealed class ResultJob : IDisposable
         catch (ArgumentException) { return false; }
     }
 
-    /// <summary>Deletes the work area (a fresh start), then makes it again, empty.</summary>
+    /// <summary>
+    /// Deletes the work area (a fresh start), then makes it again, empty. A whole run's work area (RESULT/.partial) keeps
+    /// the shards' folders and locks in it: they are other jobs' work, which only a merge consumes.
+    /// </summary>
     public void ResetWorkArea()
     {
-        if (Directory.Exists(WorkDir)) Directory.Delete(WorkDir, recursive: true);
+        if (Directory.Exists(WorkDir))
+        {
+            bool whole = Path.GetFileName(WorkDir) == RunLayout.PartialFolder;
+            foreach (var entry in Directory.EnumerateFileSystemEntries(WorkDir))
+                if (whole && Path.GetFileName(entry).StartsWith(ShardSpec.FolderPrefix, StringComparison.Ordinal)) continue;
+                else if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+                else File.Delete(entry);
+        }
         Directory.CreateDirectory(WorkDir);
     }
 
@@ -175,6 +213,10 @@ public sealed class ResultJob : IDisposable
         catch (DirectoryNotFoundException)
         {
             held.Dispose(); // the folder went with the work area (a merge deletes the shards' folder)
+        }
+        finally
+        {
+            sharedResult?.Dispose(); // a shared lock file stays: other shards may hold it, and deleting it would split the lock
         }
     }
 }

@@ -26,7 +26,9 @@ public sealed record ShardSpec(int Index, int Count)
         return (begin, Math.Min(positions, begin + block));
     }
 
-    public string FolderName => $"shard-{Index}-of-{Count}";
+    public string FolderName => $"{FolderPrefix}{Index}-of-{Count}";
+    /// <summary>What every shard's folder and lock file in RESULT/.partial start with.</summary>
+    public const string FolderPrefix = "shard-";
 
     public override string ToString() => $"{Index}/{Count}";
 }
