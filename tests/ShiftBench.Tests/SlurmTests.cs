@@ -125,6 +125,9 @@ public class SlurmTests
         Assert.That(error, Does.Contain("CANCELLED").Or.Contain("DependencyNeverSatisfied").Or.Contain("FAILED"), "the merge job never ran");
         Assert.That(File.Exists(Path.Combine(dir, "out", "berry", "alexnet", "torchvision", "cos-fc7-c.csv")), Is.False, "the good cell is left to merge");
         Assert.That(TestCli.Run("sweep", spec, "--status").Stdout, Does.Contain("shards 1/1 complete, to merge"));
+        // A shard past its last batch but not sealed (no manifest: killed before it) is not complete: merge would refuse it.
+        File.Delete(Path.Combine(dir, "out", "berry", "alexnet", "torchvision", ".partial", "shard-0-of-1", Runs.ShardManifest.FileName));
+        Assert.That(TestCli.Run("sweep", spec, "--status").Stdout, Does.Contain("shards 0/1 complete").And.Not.Contain("to merge"));
     }
 
     [Test]

@@ -262,8 +262,8 @@ public static class Sweep
         if (shards.Count > 0)
         {
             int n = shards.Max(s => s.Count);
-            var progress = Enumerable.Range(0, n).Select(k => ShardedRun.ReadProgress(ShardedRun.ShardDirectory(cell.RunDirectory, new ShardSpec(k, n)))).ToList();
-            int done = progress.Count(p => p is not null && p.Next >= p.End);
+            // Sealed (its manifest written last), not merely past its last batch: the merge takes sealed shards only.
+            int done = Enumerable.Range(0, n).Count(k => ShardedRun.IsShardComplete(cell.RunDirectory, k, n));
             return $"shards {done}/{n} complete" + (done == n ? ", to merge" : "");
         }
         var whole = ShardedRun.ReadProgress(Path.Combine(cell.RunDirectory, RunLayout.PartialFolder));
