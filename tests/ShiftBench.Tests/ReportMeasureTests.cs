@@ -4,7 +4,7 @@ using ShiftBench.Report;
 namespace ShiftBench.Tests;
 
 /// <summary>Measurements for the record, not run by default: `dotnet test --filter "TestCategory=Measure"`.</summary>
-[Explicit, Category("Measure")]
+[Explicit("measurements for the record (page size, PNG time), not checks: run with --filter TestCategory=Measure"), Category("Measure")]
 public class ReportMeasureTests
 {
     static readonly (string Model, string[] Layers)[] StudyNetworks =
