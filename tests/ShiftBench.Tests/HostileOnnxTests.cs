@@ -33,6 +33,14 @@ public class HostileOnnxTests
     }
 
     [Test]
+    public void ClassPastLogitsOfOpenWidthIsRefusedAtTheFirstBatch()
+    {
+        // The file names the width "classes", so only the first batch can tell: one line, and no run passed off as complete.
+        AssertOneLine(Run(Fixture("dynamic_logits.onnx"), "--layers", "fc,class"), "--layers class", "target class 895", "past the 4 values");
+        Assert.That(File.Exists(Path.Combine(outDir, "plane", "dynamic_logits", "onnx", "run.json")), Is.False, "no run.json for a refused run");
+    }
+
+    [Test]
     public void ClassPastTheLogitsIsRefusedBeforeAnyWork()
     {
         AssertOneLine(Run(Fixture("four_logits.onnx"), "--layers", "fc,class"), "--layers class", "target class 895", "4 values", "'out'");

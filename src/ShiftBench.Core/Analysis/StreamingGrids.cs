@@ -122,6 +122,10 @@ public sealed class StreamingGrids : IDisposable
         if (setup.LogitsLayer is { } logits && setup.TargetClass is { } target)
         {
             var s = Open(logits);
+            // A network whose logits width its file leaves open (an ONNX named axis) is checked at its first batch.
+            if (target >= s.Dim)
+                throw new ShiftBenchException($"--layers class: the dataset's target class {target} is past the {s.Dim} values of the network's logits; " +
+                    "leave class out of --layers, or name the tensor holding the class scores with --logits");
             using var scope = NewDisposeScope();
             var (probability, top1, topK) = ClassGrid.Rows(tensor(rows[logits].ToArray(), [count, s.Dim]), target);
             var values = new double[count * ClassWidth];
