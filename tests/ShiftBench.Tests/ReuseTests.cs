@@ -1,3 +1,4 @@
+using ShiftBench.Datasets.Kinds;
 using NUnit.Framework;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
@@ -36,7 +37,7 @@ public class ReuseTests
             ("densenet121", "torchvision"), ("densenet121", "antialiased-lpf4-finetune"),
         })
             // A patch on a uniform canvas runs either method (a window of the grown canvas for crop-phase).
-            foreach (var (kind, method) in new[] { ("crop", ReuseEngine.CropMethod), ("patch", ReuseEngine.PatchMethod), ("patch", ReuseEngine.CropMethod) })
+            foreach (var (kind, method) in new[] { ("crop", ReuseMethodNames.CropPhase), ("patch", ReuseMethodNames.PatchCanvas), ("patch", ReuseMethodNames.CropPhase) })
                 foreach (var stride in new[] { 1, 4 })
                 {
                     var data = new TestCaseData(model, variant, kind, method, stride).SetName($"ReuseEqualsBruteForce({model},{variant},{kind},{method},{stride})");
@@ -47,9 +48,9 @@ public class ReuseTests
     /// <summary>The fast tier: each family once (torchvision or antialiased), each dataset kind and method, both strides.</summary>
     static readonly HashSet<(string, string, string, string, int)> FastCases =
     [
-        ("alexnet", "antialiased-lpf3", "crop", ReuseEngine.CropMethod, 4), ("vgg11", "antialiased-lpf4-finetune", "patch", ReuseEngine.PatchMethod, 4),
-        ("resnet18", "torchvision", "patch", ReuseEngine.CropMethod, 1), ("mobilenet_v2", "antialiased-lpf3", "patch", ReuseEngine.PatchMethod, 4),
-        ("densenet121", "torchvision", "crop", ReuseEngine.CropMethod, 4),
+        ("alexnet", "antialiased-lpf3", "crop", ReuseMethodNames.CropPhase, 4), ("vgg11", "antialiased-lpf4-finetune", "patch", ReuseMethodNames.PatchCanvas, 4),
+        ("resnet18", "torchvision", "patch", ReuseMethodNames.CropPhase, 1), ("mobilenet_v2", "antialiased-lpf3", "patch", ReuseMethodNames.PatchCanvas, 4),
+        ("densenet121", "torchvision", "crop", ReuseMethodNames.CropPhase, 4),
     ];
 
     // Built once for the cases of one network (engines are not shared: an engine keeps the bands of earlier batches).
@@ -121,7 +122,7 @@ public class ReuseTests
         using var dataset = ShiftDataset.Open(config, TestPaths.DataDir, 1);
         var network = Network(entry, config);
         int firstPool = ReuseStep.Of((IStagedNetwork)network.Module).FindIndex(s => s.Name == "features.4") + 1;
-        using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth: firstPool, method: ReuseEngine.CropMethod)!;
+        using var engine = ReuseEngine.Create(ReuseEngine.On, network, dataset, out var record, depth: firstPool, method: ReuseMethodNames.CropPhase)!;
         Assert.That(record.ReusedUntil, Is.EqualTo("features.4"));
         using var mode = inference_mode();
         for (int i = 0; i < dataset.Cols; i++)
@@ -137,11 +138,11 @@ public class ReuseTests
     /// the same). The berry at stride 8 runs crop-phase (the cost model's choice: a row's 16 positions share one band
     /// phase), at stride 31 patch-canvas. ResNet-18 also taps layer3, so reuse must stop before it (the tap needs layer3's own call).
     /// </summary>
-    [TestCase("alexnet", "plane", 33, ReuseEngine.CropMethod, "pool,fc7,class", "^features\\.")]
-    [TestCase("alexnet", "berry", 31, ReuseEngine.PatchMethod, "pool,fc7,class", "^features\\.")]
-    [TestCase("alexnet", "berry", 8, ReuseEngine.CropMethod, "pool,fc7,class", "^features\\.")]
-    [TestCase("resnet18", "plane", 32, ReuseEngine.CropMethod, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
-    [TestCase("resnet18", "berry", 31, ReuseEngine.PatchMethod, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
+    [TestCase("alexnet", "plane", 33, ReuseMethodNames.CropPhase, "pool,fc7,class", "^features\\.")]
+    [TestCase("alexnet", "berry", 31, ReuseMethodNames.PatchCanvas, "pool,fc7,class", "^features\\.")]
+    [TestCase("alexnet", "berry", 8, ReuseMethodNames.CropPhase, "pool,fc7,class", "^features\\.")]
+    [TestCase("resnet18", "plane", 32, ReuseMethodNames.CropPhase, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
+    [TestCase("resnet18", "berry", 31, ReuseMethodNames.PatchCanvas, "layer3@gap,pool,class", "^(relu|maxpool|layer1|layer2)")]
     public void RunsWithReuseEqualBruteForceAndResumeAcrossModes(string model, string datasetName, int stride, string method, string layers, string reusedUntil)
     {
         using var dir = TestPaths.NewTempDir();
@@ -214,12 +215,12 @@ public class ReuseTests
     /// </summary>
     [TestCase("densenet121", "torchvision", "berry", ReuseEngine.Auto, null)]
     [TestCase("densenet121", "antialiased", "plane", ReuseEngine.Auto, null)]
-    [TestCase("densenet121", "torchvision", "plane", ReuseEngine.On, ReuseEngine.CropMethod)]
-    [TestCase("mobilenet_v2", "torchvision", "plane", ReuseEngine.Auto, ReuseEngine.CropMethod)]
-    [TestCase("mobilenet_v2", "torchvision", "berry", ReuseEngine.Auto, ReuseEngine.CropMethod)]
-    [TestCase("mobilenet_v2", "antialiased", "berry", ReuseEngine.Auto, ReuseEngine.CropMethod)]
-    [TestCase("vgg16", "torchvision", "berry", ReuseEngine.Auto, ReuseEngine.CropMethod)]
-    [TestCase("alexnet", "torchvision", "plane", ReuseEngine.Auto, ReuseEngine.CropMethod)]
+    [TestCase("densenet121", "torchvision", "plane", ReuseEngine.On, ReuseMethodNames.CropPhase)]
+    [TestCase("mobilenet_v2", "torchvision", "plane", ReuseEngine.Auto, ReuseMethodNames.CropPhase)]
+    [TestCase("mobilenet_v2", "torchvision", "berry", ReuseEngine.Auto, ReuseMethodNames.CropPhase)]
+    [TestCase("mobilenet_v2", "antialiased", "berry", ReuseEngine.Auto, ReuseMethodNames.CropPhase)]
+    [TestCase("vgg16", "torchvision", "berry", ReuseEngine.Auto, ReuseMethodNames.CropPhase)]
+    [TestCase("alexnet", "torchvision", "plane", ReuseEngine.Auto, ReuseMethodNames.CropPhase)]
     public void AutoFollowsTheMeasuredTableOnReusesWhereItApplies(string model, string variant, string datasetName, string mode, string? method)
     {
         var entry = ModelRegistry.Find(model, variant);

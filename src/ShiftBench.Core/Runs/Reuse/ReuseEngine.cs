@@ -1,3 +1,4 @@
+using ShiftBench.Datasets.Kinds;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Families;
@@ -40,7 +41,6 @@ public sealed class ReuseEngine : IDisposable
 {
     public const string Auto = "auto", On = "on", OffMode = "off";
     public static readonly IReadOnlyList<string> Modes = [Auto, On, OffMode];
-    public const string CropMethod = Datasets.Kinds.ReuseMethodNames.CropPhase, PatchMethod = Datasets.Kinds.ReuseMethodNames.PatchCanvas;
     /// <summary>Cost model: writing one map element (copying clean parts, gathering windows) counts as this many multiply-adds.</summary>
     public const double CopyMacs = 2;
     /// <summary>Cost model: the band maps a crop batch may hold (two rows of every phase) must fit in this.</summary>
@@ -72,7 +72,7 @@ public sealed class ReuseEngine : IDisposable
     {
         this.net = net; this.steps = steps; this.dataset = dataset; Record = record; this.geometry = geometry;
         rest = steps[^1].After;
-        crop = record.Method == CropMethod;
+        crop = record.Method == ReuseMethodNames.CropPhase;
         if (!crop)
         {
             using var _ = inference_mode();
@@ -93,7 +93,7 @@ public sealed class ReuseEngine : IDisposable
     /// </summary>
     /// <param name="model">The zoo network (<see cref="ReusePolicy"/>: where `auto` reuses); null: the cost model alone decides.</param>
     /// <param name="depth">Tests: reuse exactly this many steps instead of the cost model's choice.</param>
-    /// <param name="method">Tests: this method (<see cref="CropMethod"/> or <see cref="PatchMethod"/>) instead of the cheaper one.</param>
+    /// <param name="method">Tests: this method (<see cref="ReuseMethodNames.CropPhase"/> or <see cref="ReuseMethodNames.PatchCanvas"/>) instead of the cheaper one.</param>
     public static ReuseEngine? Create(string mode, IFeatureNetwork network, ShiftDataset dataset, out ReuseRecord record,
         ModelEntry? model = null, int? depth = null, string? method = null)
     {
@@ -135,8 +135,8 @@ public sealed class ReuseEngine : IDisposable
         if (chain.Count == 0) { record = ReuseRecord.Off(mode, $"nothing to reuse: {stop}"); return null; }
         var (chosen, geometry, plan) = methods.Select(m =>
         {
-            var g = Geometry(chain, dataset, m == CropMethod);
-            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == CropMethod));
+            var g = Geometry(chain, dataset, m == ReuseMethodNames.CropPhase);
+            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase));
         }).MinBy(c => c.Plan.Reuse)!;
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count), Reuse = plan.CostAt[Math.Min(forced, chain.Count)] };

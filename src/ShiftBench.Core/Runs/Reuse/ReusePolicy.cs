@@ -1,3 +1,4 @@
+using ShiftBench.Datasets.Kinds;
 using ShiftBench.Models;
 
 namespace ShiftBench.Runs.Reuse;
@@ -11,7 +12,7 @@ namespace ShiftBench.Runs.Reuse;
 /// </summary>
 public static class ReusePolicy
 {
-    static readonly string[] Both = [ReuseEngine.CropMethod, ReuseEngine.PatchMethod], None = [];
+    static readonly string[] Both = [ReuseMethodNames.CropPhase, ReuseMethodNames.PatchCanvas], None = [];
 
     static readonly Dictionary<string, string[]> MeasuredFaster = new()
     {
