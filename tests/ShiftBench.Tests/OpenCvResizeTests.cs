@@ -164,7 +164,7 @@ public class OpenCvResizeTests
         if (recorded is not null) config["resize_method"] = recorded;
         using var run = JsonDocument.Parse(JsonSerializer.Serialize(new { name = "berry", config }));
         var methods = new List<string>();
-        var view = DatasetView.FromRunJson(run.RootElement, [TestPaths.DataDir], (path, w, h, method) =>
+        var view = DatasetView.FromRunJson(Section(run), [TestPaths.DataDir], (path, w, h, method) =>
         {
             methods.Add(method);
             return DatasetView.DatasetResize(path, w, h, method);
@@ -178,11 +178,17 @@ public class OpenCvResizeTests
         Assert.That(sha == source.GetProperty("sha256").GetString(), Is.EqualTo(expected == "opencv"), "the embedded patch is OpenCV's resize exactly when the run used it");
     }
 
+    /// <summary>A run.json "dataset" section as the run record reads it.</summary>
+    static ShiftBench.Output.RunDataset Section(JsonDocument run) => new()
+    {
+        Name = run.RootElement.GetProperty("name").GetString()!, Config = run.RootElement.GetProperty("config").Clone(),
+    };
+
     [Test]
     public void ReportRefusesAnUnknownRecordedMethod()
     {
         using var run = JsonDocument.Parse("""{"name": "berry", "config": {"kind": "crop", "resize_method": "lanczos", "canvas": {"size": 224}, "source": "plane.png", "resize": 356}}""");
-        var error = Assert.Throws<ShiftBenchException>(() => DatasetView.FromRunJson(run.RootElement, [TestPaths.DataDir], DatasetView.DatasetResize))!;
+        var error = Assert.Throws<ShiftBenchException>(() => DatasetView.FromRunJson(Section(run), [TestPaths.DataDir], DatasetView.DatasetResize))!;
         Assert.That(error.Message, Does.Contain("dataset.config.resize_method is 'lanczos'"));
     }
 

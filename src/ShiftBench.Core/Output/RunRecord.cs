@@ -88,7 +88,7 @@ public sealed record RunDataset
     public int? TargetClass { get; init; }
     /// <summary>
     /// The dataset config as run (its YAML fields, snake_case). Its shape belongs to Datasets.DatasetConfig, whose kinds
-    /// grow their own fields, so the record keeps it as JSON; Report.DatasetView reads it back.
+    /// grow their own fields, so the record keeps it as JSON; Datasets.DatasetView reads it.
     /// </summary>
     public JsonElement? Config { get; init; }
     public IReadOnlyList<RunSource>? Sources { get; init; }

@@ -120,13 +120,13 @@ public static class ReportBuilder
     /// the page draws or does not know. The page shows the grids and the kind's caption.
     /// </summary>
     static Datasets.Kinds.DatasetKind? NoImageKind(RunFolder run) =>
-        run.DatasetSection.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
+        run.DatasetSection.Config is { ValueKind: JsonValueKind.Object } config
         && config.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String
         && Datasets.Kinds.DatasetKinds.Find(kind.GetString()) is { Draw: null } found ? found : null;
 
     static JsonObject NoImageJson(RunFolder run, Datasets.Kinds.DatasetKind kind)
     {
-        int canvasSize = run.DatasetSection.GetProperty("config").TryGetProperty("canvas", out var canvas)
+        int canvasSize = run.DatasetSection.Config!.Value.TryGetProperty("canvas", out var canvas)
             && canvas.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt32(out int s)
             && s is >= 1 and <= Datasets.InputLimits.MaxCanvasSize ? s : 224; // only labels a blank panel
         return new JsonObject

@@ -19,8 +19,8 @@ public sealed class RunFolder
     public required string Model { get; init; }
     public required string Variant { get; init; }
     public required string Dataset { get; init; }
-    /// <summary>run.json's "dataset" as JSON, for <see cref="DatasetView.FromRunJson"/>.</summary>
-    public required JsonElement DatasetSection { get; init; }
+    /// <summary>run.json's "dataset", for <see cref="DatasetView.FromRunJson"/>.</summary>
+    public required RunDataset DatasetSection { get; init; }
     public required int Rows { get; init; }
     public required int Cols { get; init; }
     public required int Stride { get; init; }
@@ -93,7 +93,7 @@ public sealed class RunFolder
             Model = run.Model,
             Variant = run.Variant,
             Dataset = run.Dataset.Name,
-            DatasetSection = JsonSerializer.SerializeToElement(run.Dataset, RecordJson.Default.RunDataset),
+            DatasetSection = run.Dataset,
             Rows = rows,
             Cols = cols,
             Stride = stride,

@@ -43,29 +43,23 @@ public sealed class DatasetView
     public required RgbaImage Source { get; init; }
 
     /// <summary>Builds the view from run.json's "dataset" section, finding source files by their recorded path, else in dataDirs.</summary>
-    public static DatasetView FromRunJson(JsonElement dataset, IEnumerable<string> dataDirs, ResizeSource resize)
+    public static DatasetView FromRunJson(RunDataset dataset, IEnumerable<string> dataDirs, ResizeSource resize)
     {
-        string name = dataset.TryGetProperty("name", out var n) ? n.GetString() ?? "?" : "?";
-        if (!dataset.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
+        string name = dataset.Name;
+        if (dataset.Config is not { ValueKind: JsonValueKind.Object } config)
             throw new ShiftBenchException($"run.json of dataset '{name}': field dataset.config is missing");
         var dirs = dataDirs.ToList();
 
-        var section = new RunDatasetSection(dataset, config, name, dirs, resize);
+        var section = new RunDatasetSection(dataset.Sources ?? [], config, name, dirs, resize);
         return Datasets.Kinds.DatasetKinds.Find(section.Kind)?.Preview(section)
             ?? throw new ShiftBenchException($"{section.Where("kind")} is '{section.Kind}': the report knows {string.Join(" and ", Datasets.Kinds.DatasetKinds.All.Where(d => d.Draw is not null).Select(d => $"'{d.Name}'"))}");
     }
 
     /// <summary>run.json "sources" path if it still exists, else the file name in the data folders; checks the recorded SHA-256.</summary>
-    internal static string Locate(JsonElement dataset, string file, List<string> dataDirs, string name)
+    internal static string Locate(IReadOnlyList<RunSource> sources, string file, List<string> dataDirs, string name)
     {
-        string? recordedPath = null, sha = null;
-        if (dataset.TryGetProperty("sources", out var sources) && sources.ValueKind == JsonValueKind.Array)
-            foreach (var s in sources.EnumerateArray())
-                if (s.TryGetProperty("file", out var f) && f.GetString() == file)
-                {
-                    recordedPath = s.TryGetProperty("path", out var p) ? p.GetString() : null;
-                    sha = s.TryGetProperty("sha256", out var h) ? h.GetString() : null;
-                }
+        var recorded = sources.LastOrDefault(s => s.File == file);
+        string? recordedPath = recorded?.Path, sha = recorded?.Sha256;
         var candidates = new List<string>();
         if (recordedPath is not null) candidates.Add(recordedPath);
         candidates.AddRange(dataDirs.Select(d => Path.Combine(d, file)));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ShiftBench.Output;
 
 namespace ShiftBench.Datasets;
 
@@ -8,14 +9,14 @@ namespace ShiftBench.Datasets;
 /// </summary>
 public sealed class RunDatasetSection
 {
-    readonly JsonElement dataset;
+    readonly IReadOnlyList<RunSource> sources;
     readonly List<string> dataDirs;
     readonly ResizeSource resize;
 
     /// <summary>Reads (and checks, in this order) dataset.config's kind, resize_method and canvas.size.</summary>
-    internal RunDatasetSection(JsonElement dataset, JsonElement config, string name, List<string> dataDirs, ResizeSource resize)
+    internal RunDatasetSection(IReadOnlyList<RunSource> sources, JsonElement config, string name, List<string> dataDirs, ResizeSource resize)
     {
-        this.dataset = dataset; this.dataDirs = dataDirs; this.resize = resize;
+        this.sources = sources; this.dataDirs = dataDirs; this.resize = resize;
         Config = config; Name = name;
         Kind = Str(config, "kind", "kind");
         ResizeMethod = config.TryGetProperty("resize_method", out var m) ? (m.ValueKind == JsonValueKind.String ? m.GetString()! : m.ToString()) : Datasets.DatasetConfig.UnrecordedResizeMethod;
@@ -51,5 +52,5 @@ public sealed class RunDatasetSection
         : throw new ShiftBenchException($"{Where(path)} is {v}: it must be 1..{limit} pixels; rerun that run or delete the folder");
 
     /// <summary>The source image <paramref name="file"/> (found and checked against its recorded SHA-256), resized to size x size.</summary>
-    public RgbaImage Load(string file, int size) => resize(DatasetView.Locate(dataset, file, dataDirs, Name), size, size, ResizeMethod);
+    public RgbaImage Load(string file, int size) => resize(DatasetView.Locate(sources, file, dataDirs, Name), size, size, ResizeMethod);
 }
