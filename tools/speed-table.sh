@@ -93,7 +93,9 @@ for model in ${models//,/ }; do
   rows+="| $model | $batch | $n | $pt | $fwd | $(ratio "$fwd" "$pt") | ${brute:-$e2e} | ${reuse:--} | $(ratio "$reuse" "$brute") |"$'\n'
   if [ "$bf16" = 1 ]; then
     fwd16=$(field '^bf16 +\K[0-9.]+' "$log")
-    bf16rows+="| $model | $pt16 | $(ratio "$pt16" "$pt") | $fwd16 | $(field '^bf16 is \K[0-9.]+x' "$log") |"$'\n'
+    reuse16=$(field '^reuse bf16 .*?, reuse \K[0-9.]+' "$log")
+    over_reuse=$(field '^bf16 with reuse is \K[0-9.]+x' "$log")
+    bf16rows+="| $model | $pt16 | $(ratio "$pt16" "$pt") | $fwd16 | $(field '^bf16 is \K[0-9.]+x' "$log") | ${reuse16:--} | ${over_reuse:--} |"$'\n'
     verdicts+="- $model: $(field '^bf16 is .*' "$log")"$'\n'
   fi
 done
@@ -116,7 +118,7 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "- Measured $(date -u '+%Y-%m-%d %H:%M UTC') in one go ($minutes min), network by network: PyTorch's forward pass, then \`shiftbench bench\`."
   echo "- CPU: $cpu, $(nproc) cores; $threads threads for both (OMP_NUM_THREADS, \`torch.set_num_threads\`); bf16 flags: ${flags:-none}."
-  blas="$(env | grep '^OPENBLAS_' | sort | tr '\n' ' ')"
+  blas="$(env | grep '^OPENBLAS_' | sort | tr '\n' ' ' || true)" # none set is fine
   echo "- OpenBLAS settings in the environment: ${blas:-none}(Debian's PyTorch runs fp32 convolutions through OpenBLAS, so a CORETYPE older than the CPU slows PyTorch's fp32 column; ShiftBench's libtorch does not use OpenBLAS)."
   echo "- Load average (1, 5, 15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Figures from a loaded machine are not comparable."
   echo "- $versions (Debian, /usr/bin/python3); ShiftBench $commit (TorchSharp)."
@@ -133,11 +135,14 @@ mkdir -p "$(dirname "$out")"
     echo
     echo "## bf16"
     echo
-    echo "bf16 pays only on CPUs with fast bf16 kernels (AMX, \`amx_bf16\`); elsewhere it can be slower than fp32,"
-    echo "and it always costs accuracy (\`bench --precision fp32,bf16\` prints how far its grids are from fp32's)."
+    echo "bf16 pays only on CPUs with fast bf16 kernels, and the CPU's flags alone do not tell which (with \`avx512_bf16\`"
+    echo "and no AMX it ran about 2x fp32 on one AMD EPYC and 0.78x on one Intel Xeon); it always costs accuracy"
+    echo "(\`bench --precision fp32,bf16\` prints how far its grids are from fp32's). Exact reuse runs in bf16 too: the last"
+    echo "two columns are \`run\` end to end with reuse in bf16, and its ratio to fp32 with reuse (the default path), from the"
+    echo "same alternating rounds."
     echo
-    echo "| network | PyTorch bf16 forward (images/s) | PyTorch bf16 / fp32 | ShiftBench bf16 forward (images/s) | ShiftBench bf16 / fp32 |"
-    echo "| --- | ---: | ---: | ---: | ---: |"
+    echo "| network | PyTorch bf16 forward (images/s) | PyTorch bf16 / fp32 | ShiftBench bf16 forward (images/s) | ShiftBench bf16 / fp32 | bf16 end to end with reuse (images/s) | bf16 with reuse / fp32 with reuse |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s' "$bf16rows"
     echo
     echo "\`shiftbench bench --precision fp32,bf16\` on this CPU:"

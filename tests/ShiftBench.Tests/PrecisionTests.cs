@@ -120,14 +120,17 @@ public class PrecisionTests
         foreach (var t in outputs.Values) t.Dispose();
     }
 
-    [TestCase("alexnet", ModelVariant.Antialiased, 31)]
-    [TestCase("resnet18", ModelVariant.Antialiased, 62)]
-    public void Bf16RunsStayWithinTheStatedToleranceOfFp32(string model, string variant, int stride)
+    /// <summary>Both runs take the default `--reuse auto`: the bf16 run reuses as the fp32 run does, in bf16 (AlexNet and ResNet-18 here).</summary>
+    [TestCase("alexnet", ModelVariant.Antialiased, 31, true)]
+    [TestCase("resnet18", ModelVariant.Antialiased, 62, true)]
+    public void Bf16RunsStayWithinTheStatedToleranceOfFp32(string model, string variant, int stride, bool reuses)
     {
         using var dir = TestPaths.NewTempDir();
         var fp32 = ExperimentRunner.Run(Request(Path.Combine(dir, "fp32"), model, variant, Precision.Fp32, stride));
         var bf16 = ExperimentRunner.Run(Request(Path.Combine(dir, "bf16"), model, variant, Precision.Bf16, stride));
         Assert.That(fp32.Complete && bf16.Complete, Is.True);
+        Assert.That(bf16.Reuse!.Method, Is.EqualTo(fp32.Reuse!.Method), bf16.Reuse.Fallback);
+        Assert.That(bf16.Reuse.Method is not null, Is.EqualTo(reuses), bf16.Reuse.Fallback);
 
         var a = RunFolder.TryLoad(fp32.RunDirectory)!;
         var b = RunFolder.TryLoad(bf16.RunDirectory)!;
@@ -302,10 +305,20 @@ public class PrecisionTests
             @"^bf16 is [0-9.]+x fp32 forward \([0-9.]+x end to end\) on this CPU \(.+, \d+ cores; .*\): bf16 (pays here|does not pay here: use fp32)\. "),
             "bench says whether bf16 pays on this CPU");
         Assert.That(stdout, Does.Contain("grids against fp32 on the 4 benched positions of berry"));
-        var row = lines.Last(l => l.StartsWith("bf16 ") && !l.Contains("img/s")).Split(' ', StringSplitOptions.RemoveEmptyEntries); // the deviation row
+        var header = Array.FindIndex(lines, l => l.StartsWith("precision ") && l.Contains("cosine max|d|"));
+        Assert.That(header, Is.GreaterThan(0), "the deviation table has its header");
+        var row = lines[header + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries); // the deviation row under it
         Assert.That(row[0], Is.EqualTo("bf16"));
         double cosineMax = double.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(cosineMax, Is.GreaterThan(0).And.LessThanOrEqualTo(CosineTolerance));
+        // Reuse (--reuse auto, the default) is measured in each precision from the same rounds; tools/speed-table.sh reads these lines.
+        foreach (var precision in new[] { "fp32", "bf16" })
+        {
+            Assert.That(lines.Single(l => l.StartsWith($"reuse {precision} (")), Does.Match(
+                @"^reuse \w+ \(berry, stride \d+, 4 images, median of 3 alternating rounds\): brute force [0-9.]+ images/s \([0-9.]+-[0-9.]+\), reuse [0-9.]+ images/s \([0-9.]+-[0-9.]+\), x[0-9.]+; "));
+            Assert.That(lines.Single(l => l.StartsWith($"reuse {precision} ") && !l.StartsWith($"reuse {precision} (")), Does.Contain("crop-phase, reused until features."));
+        }
+        Assert.That(lines.Single(l => l.StartsWith("bf16 with reuse is ")), Does.Match(@"^bf16 with reuse is [0-9.]+x fp32 with reuse \([0-9.]+x brute force against brute force\), the same rounds$"));
 
         var fp16 = TestCli.Run("bench", "--model", "alexnet", "--precision", "fp16", "--images", "4");
         Assert.That((fp16.Code, fp16.Stderr.Trim()), Is.EqualTo((2, "error: --precision fp16 needs --device cuda (half precision on the CPU is far slower than fp32): use --precision bf16 on the CPU")));

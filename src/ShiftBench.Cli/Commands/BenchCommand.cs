@@ -75,8 +75,9 @@ public static class BenchCommand
                 PrecisionComparison.Measure(entry, gridWeights, config, data, count, perBatch, computeDevice, precisions, progress), cancel));
             foreach (var line in Table(results, deviations, config.Name, gridWeights, computeDevice.ToString())) Console.WriteLine(line);
             if (reuseMode != Runs.Reuse.ReuseEngine.OffMode)
-                PrintReuse(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(SharedOptions.Stride),
-                    perBatch, count, computeDevice, p, reuseMode, parse.GetValue(rounds), parse.GetValue(layers)), cancel)), results[0].GflopPerImage);
+                foreach (var line in ReuseLines(await ConsoleProgress.RunAsync(p => Task.Run(() => Runs.Reuse.ReuseBenchmark.Run(entry, config, data, parse.GetValue(SharedOptions.Stride),
+                    perBatch, count, computeDevice, precisions, p, reuseMode, parse.GetValue(rounds), parse.GetValue(layers)), cancel)), results[0].GflopPerImage))
+                    Console.WriteLine(line);
             return 0;
         }));
         return command;
@@ -113,16 +114,27 @@ public static class BenchCommand
 
     static string Num(double? value) => value is { } v ? v.ToString("0.00e+00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
-    /// <summary>Brute force against exact reuse on the dataset (end to end, the same layers as the table above) and the multiply-adds skipped.</summary>
-    static void PrintReuse(Runs.Reuse.ReuseBenchResult b, double gflopPerImage)
+    /// <summary>
+    /// Brute force against exact reuse on the dataset (end to end, the same layers as the table above) and the multiply-adds
+    /// skipped, one line per precision; with several, each precision's reuse against the first's (the study's default path
+    /// is fp32 with reuse).
+    /// </summary>
+    static IEnumerable<string> ReuseLines(IReadOnlyList<Runs.Reuse.ReuseBenchResult> results, double gflopPerImage)
     {
-        var rec = b.Record;
-        // The cost model counts the convolutional chain; the share is of the whole network's GFLOP (2 x multiply-adds).
-        double skipped = (rec.MacsPerImageBrute - rec.MacsPerImageReuse) * 2 / 1e9 / gflopPerImage;
         static string Range(IReadOnlyList<double> v) => v.Count == 1 ? "" : $" ({v.Min():F1}-{v.Max():F1})";
-        Console.WriteLine($"reuse ({b.Dataset}, stride {b.Stride}, {b.Images} images, median of {b.Rounds} alternating rounds): " +
-            $"brute force {b.BruteMedian:F1} images/s{Range(b.BruteImagesPerSecond)}, reuse {b.ReuseMedian:F1} images/s{Range(b.ReuseImagesPerSecond)}, " +
-            $"x{b.Speedup:F2}; FLOPs skipped {skipped:P0} (cost model)");
-        Console.WriteLine(rec.Method is null ? $"reuse            fallback: {rec.Fallback}" : $"reuse            {rec.Method}, reused until {rec.ReusedUntil}");
+        foreach (var b in results)
+        {
+            var rec = b.Record;
+            // The cost model counts the convolutional chain; the share is of the whole network's GFLOP (2 x multiply-adds).
+            double skipped = (rec.MacsPerImageBrute - rec.MacsPerImageReuse) * 2 / 1e9 / gflopPerImage;
+            yield return $"reuse {b.Precision.Name()} ({b.Dataset}, stride {b.Stride}, {b.Images} images, median of {b.Rounds} alternating rounds): " +
+                $"brute force {b.BruteMedian:F1} images/s{Range(b.BruteImagesPerSecond)}, reuse {b.ReuseMedian:F1} images/s{Range(b.ReuseImagesPerSecond)}, " +
+                $"x{b.Speedup:F2}; FLOPs skipped {skipped:P0} (cost model)";
+            yield return rec.Method is null ? $"reuse {b.Precision.Name()}       fallback: {rec.Fallback}" : $"reuse {b.Precision.Name()}       {rec.Method}, reused until {rec.ReusedUntil}";
+        }
+        var first = results[0];
+        foreach (var b in results.Skip(1))
+            yield return $"{b.Precision.Name()} with reuse is {b.ReuseMedian / first.ReuseMedian:F2}x {first.Precision.Name()} with reuse " +
+                $"({b.BruteMedian / first.BruteMedian:F2}x brute force against brute force), the same rounds";
     }
 }

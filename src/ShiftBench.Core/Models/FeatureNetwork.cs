@@ -39,7 +39,7 @@ public sealed class TorchFeatureNetwork : IFeatureNetwork
     public Dictionary<string, Tensor> Forward(Tensor batch) =>
         Collect(() => model.call(precision == Precision.Fp32 ? batch : batch.to(precision.ScalarType())));
 
-    /// <summary>The number format the module computes in (exact reuse runs only in fp32).</summary>
+    /// <summary>The number format the module computes in (exact reuse computes in it too).</summary>
     public Precision Precision => precision;
 
     /// <summary>

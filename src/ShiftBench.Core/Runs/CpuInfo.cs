@@ -4,9 +4,9 @@ namespace ShiftBench.Runs;
 
 /// <summary>
 /// The CPU a measurement ran on, from /proc/cpuinfo: its model name, logical cores, and the instruction-set flags
-/// that give fast reduced-precision kernels. Whether bf16 pays depends on them: with AMX (amx_bf16) bf16
-/// convolutions and matrix products run far faster than fp32; with avx512_bf16 alone, or neither, they may be
-/// slower than fp32, so bench measures it rather than assumes it.
+/// that give fast reduced-precision kernels. The flags do not settle whether bf16 pays: with avx512_bf16 and no AMX,
+/// bf16 ran about 2x fp32 on an AMD EPYC here and 0.78x on an Intel Xeon (issue 24), so bench measures it rather
+/// than assumes it.
 /// </summary>
 public sealed record CpuInfo(string Model, int Cores, IReadOnlyList<string> Flags)
 {
@@ -50,6 +50,6 @@ public sealed record CpuInfo(string Model, int Cores, IReadOnlyList<string> Flag
         // Below 1.1x the saving is within run-to-run noise on a shared machine, and reduced precision costs accuracy.
         string advice = forwardOverFp32 >= 1.1 ? $"{precision.Name()} pays here" : $"{precision.Name()} does not pay here: use fp32";
         return $"{precision.Name()} is {forwardOverFp32:F2}x fp32 forward ({endToEndOverFp32:F2}x end to end) on this CPU ({Model}, {Cores} cores; {flags}): {advice}. " +
-            $"{precision.Name()} pays only on CPUs with fast {precision.Name()} kernels (such as AMX).";
+            $"{precision.Name()} pays only on CPUs with fast {precision.Name()} kernels, which the flags alone do not tell: measure on each machine.";
     }
 }

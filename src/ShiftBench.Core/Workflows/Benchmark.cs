@@ -55,7 +55,7 @@ public static class Benchmark
                 {
                     Model = entry, Dataset = dataset, DataDir = dataDir, Weights = WeightsSource.Deterministic(),
                     BatchSize = batchSize, OutRoot = Path.Combine(outRoot, precision.Name()), Device = device, Precision = precision, MaxPositions = images, Layers = layers ?? [],
-                    // Brute force, so precisions compare like for like (reuse is fp32 only); ReuseBenchmark measures reuse.
+                    // Brute force, so precisions compare like for like; ReuseBenchmark measures reuse in each precision.
                     Reuse = Runs.Reuse.ReuseEngine.OffMode,
                 };
                 var endToEnd = ExperimentRunner.Run(request, progress);

@@ -54,6 +54,8 @@ public sealed class ReuseEngine : IDisposable
     readonly StepGeometry[] geometry;
     readonly Dictionary<(int Y, int Step, int Phase), Tensor> bands = [];
     readonly List<Tensor>? blank;                    // patch: the blank canvas's maps
+    readonly ScalarType dtype;                       // the network's number format (fp32, or bf16/fp16 where asked)
+    readonly Tensor? source;                         // crop: the dataset's window source, in that format
 
     public ReuseRecord Record { get; }
 
@@ -68,16 +70,24 @@ public sealed class ReuseEngine : IDisposable
     sealed record StepGeometry(int InH, int InW, long InC, int OutH, int OutW, long OutC, int Stride, int Strip,
         WindowPlan? Left, WindowPlan? Right, (int Rows, int Cols) Window);
 
-    ReuseEngine(IStagedNetwork net, List<ReuseStep> steps, ShiftDataset dataset, ReuseRecord record, StepGeometry[] geometry)
+    ReuseEngine(IStagedNetwork net, List<ReuseStep> steps, ShiftDataset dataset, ReuseRecord record, StepGeometry[] geometry, ScalarType dtype)
     {
-        this.net = net; this.steps = steps; this.dataset = dataset; Record = record; this.geometry = geometry;
+        this.net = net; this.steps = steps; this.dataset = dataset; Record = record; this.geometry = geometry; this.dtype = dtype;
         rest = steps[^1].After;
         crop = record.Method == ReuseMethodNames.CropPhase;
-        if (!crop)
-        {
-            using var _ = inference_mode();
-            blank = Maps(dataset.BlankCanvas());
-        }
+        using var _ = inference_mode();
+        if (crop) source = dtype == ScalarType.Float32 ? null : dataset.WindowSource!.to(dtype);
+        else blank = Maps(InNetworkFormat(dataset.BlankCanvas()));
+    }
+
+    /// <summary>
+    /// The dataset's float32 images converted to the network's format, as <see cref="TorchFeatureNetwork.Forward"/>
+    /// converts a brute-force batch (the same values, so reuse and brute force see the same input).
+    /// </summary>
+    Tensor InNetworkFormat(Tensor images)
+    {
+        if (dtype == ScalarType.Float32) return images;
+        using (images) return images.to(dtype);
     }
 
     /// <summary>Refuses a --reuse value other than auto, on or off.</summary>
@@ -100,7 +110,6 @@ public sealed class ReuseEngine : IDisposable
         CheckMode(mode);
         if (mode == OffMode) { record = ReuseRecord.Off(mode, "off (--reuse off)"); return null; }
         if (network is not TorchFeatureNetwork torchNet) { record = ReuseRecord.Off(mode, "ONNX networks are run whole"); return null; }
-        if (torchNet.Precision != Precision.Fp32) { record = ReuseRecord.Off(mode, $"reuse runs in fp32 only; --precision {torchNet.Precision.Name()} is brute force"); return null; }
         var kind = dataset.Config.KindType;
         if (!kind.ExactReuse)
         {
@@ -136,7 +145,7 @@ public sealed class ReuseEngine : IDisposable
         var (chosen, geometry, plan) = methods.Select(m =>
         {
             var g = Geometry(chain, dataset, m == ReuseMethodNames.CropPhase);
-            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase));
+            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase, torchNet.Precision.ElementBytes()));
         }).MinBy(c => c.Plan.Reuse)!;
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count), Reuse = plan.CostAt[Math.Min(forced, chain.Count)] };
@@ -148,7 +157,7 @@ public sealed class ReuseEngine : IDisposable
         var reused = chain.Take(plan.Depth).ToList();
         record = new ReuseRecord(mode, chosen, reused[^1].Name, null,
             plan.Brute, plan.Reuse, layers);
-        return new ReuseEngine(net, reused, dataset, record, geometry[..plan.Depth]);
+        return new ReuseEngine(net, reused, dataset, record, geometry[..plan.Depth], torchNet.Precision.ScalarType());
     }
 
     /// <summary>Every step's geometry on the dataset's images (see <see cref="StepGeometry"/>).</summary>
@@ -208,7 +217,7 @@ public sealed class ReuseEngine : IDisposable
     /// long as the whole layer), plus for crops the band maps shared by a row of crops, plus copying (<see cref="CopyMacs"/>).
     /// Steps after the chain count the same either way and are left out. Depth = argmin.
     /// </summary>
-    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset, bool crop)
+    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset, bool crop, int elementBytes)
     {
         int bandWidth = crop ? (int)dataset.WindowSource!.shape[2] : dataset.ImageSize;
         var originColumns = crop ? Enumerable.Range(0, dataset.Cols).Select(i => dataset.WindowOrigin(i).X).ToList() : [];
@@ -236,7 +245,7 @@ public sealed class ReuseEngine : IDisposable
                 double StripMacs(WindowPlan p) => Macs(p.Ops, (op, h, w, _, cols) => h * Math.Min(w / 2.0, cols.Length + op.Cols.Halo));
                 double strips = g.Left is null ? 0 : g.Right is null ? brute[l] : StripMacs(g.Left) + StripMacs(g.Right);
                 reuse[l] = strips + bands + copy;
-                bandBytes[l] = 4.0 * g.OutC * g.OutH * bandOut * 2 * phases;
+                bandBytes[l] = (double)elementBytes * g.OutC * g.OutH * bandOut * 2 * phases;
             }
             else
             {
@@ -301,7 +310,7 @@ public sealed class ReuseEngine : IDisposable
 
     Tensor CropPrefix(int start, int count)
     {
-        var source = dataset.WindowSource!;
+        var source = this.source ?? dataset.WindowSource!;
         int size = dataset.ImageSize;
         var positions = Enumerable.Range(start, count).Select(dataset.WindowOrigin).ToList();
         // A row's bands are kept until a batch no longer reads that row: at stride 1 a batch smaller than the number of
@@ -377,7 +386,7 @@ public sealed class ReuseEngine : IDisposable
 
     Tensor PatchPrefix(int start, int count)
     {
-        var x = dataset.Batch(start, count);
+        var x = InNetworkFormat(dataset.Batch(start, count));
         var (ph, pw) = dataset.PatchSize!.Value;
         var rows = new Interval[count];
         var cols = new Interval[count];
@@ -431,5 +440,6 @@ public sealed class ReuseEngine : IDisposable
         foreach (var map in bands.Values) map.Dispose();
         bands.Clear();
         if (blank is not null) foreach (var t in blank) t.Dispose();
+        source?.Dispose();
     }
 }
