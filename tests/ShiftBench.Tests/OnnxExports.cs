@@ -5,7 +5,7 @@ namespace ShiftBench.Tests;
 
 /// <summary>
 /// The ONNX files of the parity tests, exported once per test run by tools/fixtures/export_onnx_models.py with
-/// Debian's python3-torch, python3-torchvision and python3-onnx (full-size AlexNet and ResNet-50 are too big to
+/// Debian's python3-torch, python3-torchvision, python3-onnx and python3-opencv (full-size AlexNet and ResNet-50 are too big to
 /// commit). Without them a test fails under CI=true (.ci/run installs them) and is skipped, saying why, elsewhere.
 /// </summary>
 public static class OnnxExports
@@ -21,8 +21,8 @@ public static class OnnxExports
             var (folder, problem) = exported.Value;
             if (folder is not null) return folder;
             if (Environment.GetEnvironmentVariable("CI") == "true")
-                Assert.Fail($"ONNX parity models could not be exported: {problem} (.ci/install-deps installs python3-torch python3-torchvision python3-onnx)");
-            Assert.Ignore($"ONNX parity models not exported: {problem}; install Debian's python3-torch python3-torchvision python3-onnx to run this test");
+                Assert.Fail($"ONNX parity models could not be exported: {problem} (.ci/install-deps installs python3-torch python3-torchvision python3-onnx python3-opencv)");
+            Assert.Ignore($"ONNX parity models not exported: {problem}; install Debian's python3-torch python3-torchvision python3-onnx python3-opencv to run this test");
             return "";
         }
     }
