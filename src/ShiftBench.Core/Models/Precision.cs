@@ -32,9 +32,6 @@ public static class Precisions
         _ => throw new ArgumentOutOfRangeException(nameof(p)),
     };
 
-    /// <summary>Bytes per value (what a tensor of this format holds in memory).</summary>
-    public static int ElementBytes(this Precision p) => p == Precision.Fp32 ? 4 : 2;
-
     public static readonly IReadOnlyList<Precision> All = Enum.GetValues<Precision>();
 
     public static Precision Parse(string text, string option = OptionName)

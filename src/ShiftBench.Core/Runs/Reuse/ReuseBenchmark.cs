@@ -6,7 +6,7 @@ namespace ShiftBench.Runs.Reuse;
 
 /// <summary>Images/s of brute force and of reuse: the median of the rounds and the slowest and fastest round.</summary>
 public sealed record ReuseBenchResult(string Model, string Variant, string Dataset, int Stride, int Images, int Rounds,
-    IReadOnlyList<double> BruteImagesPerSecond, IReadOnlyList<double> ReuseImagesPerSecond, ReuseRecord Record, Precision Precision = Precision.Fp32)
+    IReadOnlyList<double> BruteImagesPerSecond, IReadOnlyList<double> ReuseImagesPerSecond, ReuseRecord Record, Precision Precision)
 {
     public double BruteMedian => Median(BruteImagesPerSecond);
     public double ReuseMedian => Median(ReuseImagesPerSecond);
@@ -35,10 +35,6 @@ public static class ReuseBenchmark
     {
         if (rounds < 1) throw new ShiftBenchException($"--rounds {rounds} is invalid: use 1 or more");
     }
-
-    public static ReuseBenchResult Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int? stride, int batchSize, int images, Device device,
-        IProgress<ProgressUpdate>? progress = null, string mode = ReuseEngine.Auto, int rounds = DefaultRounds, IReadOnlyList<string>? layers = null) =>
-        Run(entry, dataset, dataDir, stride, batchSize, images, device, [Precision.Fp32], progress, mode, rounds, layers)[0];
 
     /// <summary>One result per precision, in the order given, from the same alternating rounds.</summary>
     public static IReadOnlyList<ReuseBenchResult> Run(ModelEntry entry, DatasetConfig dataset, string dataDir, int? stride, int batchSize, int images, Device device,

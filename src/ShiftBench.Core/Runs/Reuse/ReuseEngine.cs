@@ -2,6 +2,7 @@ using ShiftBench.Datasets.Kinds;
 using ShiftBench.Datasets;
 using ShiftBench.Models;
 using ShiftBench.Models.Families;
+using ShiftBench.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -145,7 +146,7 @@ public sealed class ReuseEngine : IDisposable
         var (chosen, geometry, plan) = methods.Select(m =>
         {
             var g = Geometry(chain, dataset, m == ReuseMethodNames.CropPhase);
-            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase, torchNet.Precision.ElementBytes()));
+            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase, StorageBytes.ElementSize(torchNet.Precision.ScalarType())));
         }).MinBy(c => c.Plan.Reuse)!;
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count), Reuse = plan.CostAt[Math.Min(forced, chain.Count)] };
@@ -217,7 +218,7 @@ public sealed class ReuseEngine : IDisposable
     /// long as the whole layer), plus for crops the band maps shared by a row of crops, plus copying (<see cref="CopyMacs"/>).
     /// Steps after the chain count the same either way and are left out. Depth = argmin.
     /// </summary>
-    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset, bool crop, int elementBytes)
+    static Plan CostModel(List<ReuseStep> chain, StepGeometry[] geometry, ShiftDataset dataset, bool crop, long elementBytes)
     {
         int bandWidth = crop ? (int)dataset.WindowSource!.shape[2] : dataset.ImageSize;
         var originColumns = crop ? Enumerable.Range(0, dataset.Cols).Select(i => dataset.WindowOrigin(i).X).ToList() : [];
