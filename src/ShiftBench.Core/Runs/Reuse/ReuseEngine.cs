@@ -143,10 +143,11 @@ public sealed class ReuseEngine : IDisposable
             chain.Add(step);
         }
         if (chain.Count == 0) { record = ReuseRecord.Off(mode, $"nothing to reuse: {stop}"); return null; }
+        long elementBytes = StorageBytes.ElementSize(torchNet.Precision.ScalarType());
         var (chosen, geometry, plan) = methods.Select(m =>
         {
             var g = Geometry(chain, dataset, m == ReuseMethodNames.CropPhase);
-            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase, StorageBytes.ElementSize(torchNet.Precision.ScalarType())));
+            return (Method: m, Geometry: g, Plan: CostModel(chain, g, dataset, m == ReuseMethodNames.CropPhase, elementBytes));
         }).MinBy(c => c.Plan.Reuse)!;
         var layers = plan.Layers;
         if (depth is int forced) plan = plan with { Depth = Math.Min(forced, chain.Count), Reuse = plan.CostAt[Math.Min(forced, chain.Count)] };
