@@ -10,7 +10,7 @@
 #   --quick     one batch per figure, one reuse round, no bf16, written to out/speed-quick.md and marked as a
 #               check (a few minutes on a quiet machine): not a measurement
 #   default     128 images per figure, 3 alternating reuse rounds (median), fp32 and bf16, written to docs/speed.md
-#               (about 7 min on a quiet 2-core machine, estimated; not yet timed); the load average is recorded
+#               (10.9 min on a quiet 2-core EPYC with avx512_bf16, 2026-12-06); the load average is recorded
 #   --dry-run   print each network's batch, images and the two commands, measure nothing
 # SHIFTBENCH_CLI overrides the command that runs the CLI (default: ./shiftbench, which builds it first).
 set -euo pipefail
