@@ -9,8 +9,11 @@
 #                             [--dataset D] [--out FILE] [--dry-run]
 #   --quick     one batch per figure, one reuse round, no bf16, written to out/speed-quick.md and marked as a
 #               check (a few minutes on a quiet machine): not a measurement
-#   default     128 images per figure, 3 alternating reuse rounds (median), fp32 and bf16, written to docs/speed.md
-#               (10.9 min on a quiet 2-core EPYC with avx512_bf16, 2026-12-06); the load average is recorded
+#   default     128 images per figure, 3 alternating reuse rounds (median), fp32, and bf16 where the CPU reports
+#               avx512_bf16 or amx_bf16 (--bf16 forces it, --no-bf16 skips it; with neither, bf16 ran at 0.04x fp32 on a
+#               Zen 3 EPYC, so the bf16 rounds would take hours), written to docs/speed.md
+#               (10.9 min with bf16 on a 2-core EPYC with avx512_bf16, 11.6 min fp32 only on a 2-core Zen 3 EPYC, both
+#               quiet); the load average is recorded
 #   --dry-run   print each network's batch, images and the two commands, measure nothing
 # SHIFTBENCH_CLI overrides the command that runs the CLI (default: ./shiftbench, which builds it first).
 set -euo pipefail
@@ -20,7 +23,7 @@ cli="${SHIFTBENCH_CLI:-$root/shiftbench}"
 
 models=alexnet,vgg16,resnet50,mobilenet_v2
 images=128 rounds=3 threads=$(nproc) bf16="" quick=0 dataset=berry out="" dry_run=0
-usage() { sed -n '8,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '8,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -42,7 +45,10 @@ for n in "$images" "$rounds" "$threads"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "error: --images, --rounds and --threads take a whole number of 1 or more, not '$n'" >&2; exit 2; }
 done
 if [ "$quick" = 1 ]; then rounds=1; bf16="${bf16:-0}"; out="${out:-$root/out/speed-quick.md}"; fi
-bf16="${bf16:-1}"; out="${out:-$root/docs/speed.md}"
+# CPU flags with bf16 instructions; SPEED_TABLE_CPUINFO stands in for /proc/cpuinfo (tests).
+flags="$(grep -m1 '^flags' "${SPEED_TABLE_CPUINFO:-/proc/cpuinfo}" | tr ' ' '\n' | grep -xE 'avx512_bf16|amx_bf16' | paste -sd, - || true)"
+if [ -z "$bf16" ]; then bf16=0; [ -n "$flags" ] && bf16=1; fi
+out="${out:-$root/docs/speed.md}"
 [ "$dry_run" = 1 ] || $python -c "import torch, torchvision" 2>/dev/null \
   || { echo "error: $python lacks torch or torchvision: install Debian's python3-torch and python3-torchvision" >&2; exit 2; }
 
@@ -60,7 +66,6 @@ field() { grep -oP "$1" "$2" | head -1 || true; } # the first match of a Perl re
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
 
 cpu="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-flags="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx512_bf16|amx_bf16' | paste -sd, - || true)"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo ' + local changes')"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 started=$(date +%s)
@@ -119,7 +124,7 @@ mkdir -p "$(dirname "$out")"
   echo "- Measured $(date -u '+%Y-%m-%d %H:%M UTC') in one go ($minutes min), network by network: PyTorch's forward pass, then \`shiftbench bench\`."
   echo "- CPU: $cpu, $(nproc) cores; $threads threads for both (OMP_NUM_THREADS, \`torch.set_num_threads\`); bf16 flags: ${flags:-none}."
   blas="$(env | grep '^OPENBLAS_' | sort | tr '\n' ' ' || true)" # none set is fine
-  echo "- OpenBLAS settings in the environment: ${blas:-none}(Debian's PyTorch runs fp32 convolutions through OpenBLAS, so a CORETYPE older than the CPU slows PyTorch's fp32 column; ShiftBench's libtorch does not use OpenBLAS)."
+  echo "- OpenBLAS settings in the environment: ${blas:-none }(Debian's PyTorch runs fp32 convolutions through OpenBLAS, so a CORETYPE older than the CPU slows PyTorch's fp32 column; ShiftBench's libtorch does not use OpenBLAS)."
   echo "- Load average (1, 5, 15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Figures from a loaded machine are not comparable."
   echo "- $versions (Debian, /usr/bin/python3); ShiftBench $commit (TorchSharp)."
   echo "- Both time whole batches of one random 224x224 batch after one warm-up pass, at each network's default batch in"
@@ -148,6 +153,13 @@ mkdir -p "$(dirname "$out")"
     echo "\`shiftbench bench --precision fp32,bf16\` on this CPU:"
     echo
     printf '%s' "$verdicts"
+  elif [ "$quick" = 0 ]; then
+    echo
+    echo "## bf16"
+    echo
+    echo "Not measured: this CPU reports neither \`avx512_bf16\` nor \`amx_bf16\`, so bf16 runs without bf16 instructions"
+    echo "(on a 2-core Zen 3 EPYC, \`bench --precision fp32,bf16\` measured AlexNet's bf16 forward at 0.04x fp32). Use fp32"
+    echo "here; \`tools/speed-table.sh --bf16\` measures it anyway."
   fi
 } > "$out.tmp"
 mv "$out.tmp" "$out"

@@ -11,8 +11,15 @@ public class SpeedTableScriptTests
 {
     const string Python = "/usr/bin/python3"; // the script reads the zoo's JSON with it
 
-    static (int Code, string[] Lines, string Stderr) DryRun(params string[] args)
+    const string Bf16Cpu = "flags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n", NoBf16Cpu = "flags\t\t: fpu sse2 avx2\n";
+
+    static (int Code, string[] Lines, string Stderr) DryRun(params string[] args) => DryRunOn(Bf16Cpu, args);
+
+    /// <summary>The script on a CPU whose /proc/cpuinfo reads as given (it decides on bf16 from the flags).</summary>
+    static (int Code, string[] Lines, string Stderr) DryRunOn(string cpuinfo, params string[] args)
     {
+        string cpuinfoFile = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"cpuinfo-{Guid.NewGuid():N}");
+        File.WriteAllText(cpuinfoFile, cpuinfo);
         if (!File.Exists(Python)) Assert.Ignore($"{Python} is missing: tools/speed-table.sh needs Debian's Python");
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tools", "speed-table.sh"));
@@ -20,17 +27,19 @@ public class SpeedTableScriptTests
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("SHIFTBENCH_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
         info.Environment["SHIFTBENCH_CLI"] = "dotnet " + Path.Combine(AppContext.BaseDirectory, "shiftbench.dll");
+        info.Environment["SPEED_TABLE_CPUINFO"] = cpuinfoFile;
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
+        File.Delete(cpuinfoFile);
         return (process.ExitCode, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), stderr.Result.Trim());
     }
 
     static readonly string[] StudyNetworks = ["alexnet", "vgg16", "resnet50", "mobilenet_v2"];
 
     [Test]
-    public void FullRunMeasuresTheFourNetworksAtTheirZooBatchBothPrecisions()
+    public void FullRunOnABf16CpuMeasuresTheFourNetworksAtTheirZooBatchBothPrecisions()
     {
         var (code, lines, stderr) = DryRun("--threads", "2");
         Assert.That(code, Is.EqualTo(0), stderr);
@@ -42,6 +51,16 @@ public class SpeedTableScriptTests
             Assert.That(line, Does.Contain($"tools/speed-pytorch.py {model} {batch} 128 2 fp32;"));
             Assert.That(line, Does.EndWith($"bench --model {model} --batch-size {batch} --images 128 --rounds 3 --dataset berry --precision fp32,bf16"));
         }
+    }
+
+    [TestCase(new string[0], "fp32")]
+    [TestCase(new[] { "--bf16" }, "fp32,bf16")]
+    public void WithoutBf16InstructionsBf16IsMeasuredOnlyOnRequest(string[] args, string precision)
+    {
+        var (code, lines, stderr) = DryRunOn(NoBf16Cpu, ["--models", "alexnet", .. args]);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(lines, Has.Length.EqualTo(1));
+        Assert.That(lines[0], Does.EndWith($"--precision {precision}"));
     }
 
     [Test]
