@@ -44,7 +44,8 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             channels /= 2;
         }
         features.Add(("norm5", BatchNorm2d(channels)));
-        return new DenseNet(Sequential(features), Linear(channels, 1000));
+        return new GlobalPoolClassifierNet("DenseNet", Sequential(features), map => GlobalPoolClassifierNet.AveragePool(functional.relu(map)),
+            Linear(channels, 1000));
     }
 
     public override IReadOnlyList<LayerTap> Taps(bool antialiased) => [new("pool", "classifier", TapPoint.Input)];
@@ -61,34 +62,6 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
 
     [GeneratedRegex(@"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")]
     private static partial Regex LegacyKey();
-
-    sealed class DenseNet : Module<Tensor, Tensor>, IStagedNetwork
-    {
-        readonly Module<Tensor, Tensor> features, classifier;
-
-        public DenseNet(Module<Tensor, Tensor> features, Module<Tensor, Tensor> classifier) : base("DenseNet")
-        {
-            this.features = features;
-            this.classifier = classifier;
-            RegisterComponents();
-        }
-
-        public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> TrunkModules => [("features", features)];
-
-        public override Tensor forward(Tensor input)
-        {
-            using var scope = NewDisposeScope();
-            return Head(this.Trunk(input)).MoveToOuterDisposeScope();
-        }
-
-        public Tensor Head(Tensor map)
-        {
-            using var scope = NewDisposeScope();
-            var x = functional.relu(map);
-            x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
-            return classifier.call(x).MoveToOuterDisposeScope();
-        }
-    }
 
     /// <summary>Each layer sees the concatenation of the block's input and every earlier layer's output.</summary>
     internal sealed class DenseBlock : Module<Tensor, Tensor>

@@ -34,7 +34,8 @@ public sealed record MobileNetV2Spec : ArchitectureSpec
         var classifier = filterSize is null
             ? Sequential(Dropout(0.2), Linear(LastChannel, 1000))
             : Sequential(Linear(LastChannel, 1000));
-        return new MobileNetV2(Sequential(layers), classifier, meanPool: filterSize is not null);
+        Func<Tensor, Tensor> pool = filterSize is null ? GlobalPoolClassifierNet.AveragePool : map => map.mean([2, 3]);
+        return new GlobalPoolClassifierNet("MobileNetV2", Sequential(layers), pool, classifier);
     }
 
     // classifier.0 is torchvision's Dropout and the antialiased Linear: both receive the pooled features.
@@ -52,35 +53,6 @@ public sealed record MobileNetV2Spec : ArchitectureSpec
             Conv2d(inChannels, outChannels, kernel_size: kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false),
             BatchNorm2d(outChannels),
             ReLU6());
-
-    sealed class MobileNetV2 : Module<Tensor, Tensor>, IStagedNetwork
-    {
-        readonly Module<Tensor, Tensor> features, classifier;
-        readonly bool meanPool;
-
-        public MobileNetV2(Module<Tensor, Tensor> features, Module<Tensor, Tensor> classifier, bool meanPool) : base("MobileNetV2")
-        {
-            this.features = features;
-            this.classifier = classifier;
-            this.meanPool = meanPool;
-            RegisterComponents();
-        }
-
-        public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> TrunkModules => [("features", features)];
-
-        public override Tensor forward(Tensor input)
-        {
-            using var scope = NewDisposeScope();
-            return Head(this.Trunk(input)).MoveToOuterDisposeScope();
-        }
-
-        public Tensor Head(Tensor map)
-        {
-            using var scope = NewDisposeScope();
-            var x = meanPool ? map.mean([2, 3]) : functional.adaptive_avg_pool2d(map, 1).flatten(1);
-            return classifier.call(x).MoveToOuterDisposeScope();
-        }
-    }
 
     /// <summary>Its modules are read by exact reuse (Runs/Reuse), which evaluates the block on windows of a map.</summary>
     internal sealed class InvertedResidual : Module<Tensor, Tensor>
