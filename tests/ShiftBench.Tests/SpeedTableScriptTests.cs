@@ -18,9 +18,15 @@ public class SpeedTableScriptTests
     /// <summary>The script on a CPU whose /proc/cpuinfo reads as given (it decides on bf16 from the flags).</summary>
     static (int Code, string[] Lines, string Stderr) DryRunOn(string cpuinfo, params string[] args)
     {
+        if (!File.Exists(Python)) Assert.Ignore($"{Python} is missing: tools/speed-table.sh needs Debian's Python");
         string cpuinfoFile = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"cpuinfo-{Guid.NewGuid():N}");
         File.WriteAllText(cpuinfoFile, cpuinfo);
-        if (!File.Exists(Python)) Assert.Ignore($"{Python} is missing: tools/speed-table.sh needs Debian's Python");
+        try { return Run(cpuinfoFile, args); }
+        finally { File.Delete(cpuinfoFile); }
+    }
+
+    static (int Code, string[] Lines, string Stderr) Run(string cpuinfoFile, string[] args)
+    {
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tools", "speed-table.sh"));
         info.ArgumentList.Add("--dry-run");
@@ -32,7 +38,6 @@ public class SpeedTableScriptTests
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        File.Delete(cpuinfoFile);
         return (process.ExitCode, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), stderr.Result.Trim());
     }
 

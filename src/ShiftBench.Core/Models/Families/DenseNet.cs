@@ -44,7 +44,7 @@ public sealed partial record DenseNetSpec(int GrowthRate, int[] BlockConfig, int
             channels /= 2;
         }
         features.Add(("norm5", BatchNorm2d(channels)));
-        return new GlobalPoolClassifierNet("DenseNet", Sequential(features), map => GlobalPoolClassifierNet.AveragePool(functional.relu(map)),
+        return new PooledClassifierNet("DenseNet", Sequential(features), map => PooledClassifierNet.GlobalAveragePool(functional.relu(map)),
             Linear(channels, 1000));
     }
 

@@ -34,8 +34,8 @@ public sealed record MobileNetV2Spec : ArchitectureSpec
         var classifier = filterSize is null
             ? Sequential(Dropout(0.2), Linear(LastChannel, 1000))
             : Sequential(Linear(LastChannel, 1000));
-        Func<Tensor, Tensor> pool = filterSize is null ? GlobalPoolClassifierNet.AveragePool : map => map.mean([2, 3]);
-        return new GlobalPoolClassifierNet("MobileNetV2", Sequential(layers), pool, classifier);
+        Func<Tensor, Tensor> pool = filterSize is null ? PooledClassifierNet.GlobalAveragePool : map => map.mean([2, 3]);
+        return new PooledClassifierNet("MobileNetV2", Sequential(layers), pool, classifier);
     }
 
     // classifier.0 is torchvision's Dropout and the antialiased Linear: both receive the pooled features.
